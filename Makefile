@@ -1,0 +1,95 @@
+# vz: build, install and test. `make check` is the whole test suite.
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCDIR ?= $(PREFIX)/include
+SYSCONFDIR ?= /etc
+DESTDIR ?=
+
+CC ?= gcc
+PKGS := libcap libmnl json-c libarchive
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
+BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -DVZ_VERSION='"$(VERSION)"' \
+	-Iinclude -Isrc/lib -I$(B) $(PKG_CFLAGS) -fvisibility=hidden
+EXTRA_CFLAGS ?=
+EXTRA_LDFLAGS ?=
+
+# B is the build directory: build/ normally, build-asan/ for sanitizers
+B ?= build
+LIB_SRCS := $(sort $(wildcard src/lib/*.c))
+LIB_OBJS := $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIB_SRCS))
+TOOLS := vzctl vzlist
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
+
+all: $(addprefix $(B)/,$(TOOLS)) $(B)/libvz.so $(B)/libvz.a
+
+$(B)/vzconf_default.h: etc/vz.conf
+	@mkdir -p $(@D)
+	{ echo 'static const char vzconf_default[] ='; \
+	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
+
+$(B)/lib/%.o: src/lib/%.c src/lib/internal.h include/vz.h $(B)/vzconf_default.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(EXTRA_CFLAGS) -fPIC -c $< -o $@
+
+$(B)/libvz.a: $(LIB_OBJS)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libvz.so: $(LIB_OBJS)
+	$(CC) -shared -Wl,-soname,libvz.so.0 -o $@ $^ $(PKG_LIBS) $(EXTRA_LDFLAGS)
+
+# Tools link libvz statically so an installed vzctl needs no ld.so setup.
+$(B)/%: src/tools/%.c $(B)/libvz.a include/vz.h
+	$(CC) $(BASE_CFLAGS) $(EXTRA_CFLAGS) $< -o $@ $(B)/libvz.a $(PKG_LIBS) $(EXTRA_LDFLAGS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libvz.a
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(EXTRA_CFLAGS) -fvisibility=default $< -o $@ $(B)/libvz.a \
+		$(PKG_LIBS) -lcmocka $(EXTRA_LDFLAGS)
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)
+	install -m 755 $(addprefix $(B)/,$(TOOLS)) $(DESTDIR)$(SBINDIR)/
+	install -m 644 $(B)/libvz.a $(DESTDIR)$(LIBDIR)/
+	install -m 644 include/vz.h $(DESTDIR)$(INCDIR)/
+	install -d $(DESTDIR)$(SYSCONFDIR)/vz/conf $(DESTDIR)$(SYSCONFDIR)/vz/names
+	test -e $(DESTDIR)$(SYSCONFDIR)/vz/vz.conf || install -m 644 etc/vz.conf $(DESTDIR)$(SYSCONFDIR)/vz/vz.conf
+	install -m 644 etc/ve-basic.conf-sample $(DESTDIR)$(SYSCONFDIR)/vz/conf/
+	install -d $(DESTDIR)/vz/private $(DESTDIR)/vz/root $(DESTDIR)/vz/template $(DESTDIR)/vz/lock
+
+asan:
+	$(MAKE) B=build-asan EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" all $(UNIT_BINS:build/%=build-asan/%)
+
+analyze:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr --std=c11 -Iinclude -Isrc/lib -D__linux__ \
+		--suppress=missingIncludeSystem src tests/unit
+	$(MAKE) B=build-analyzer EXTRA_CFLAGS="-fanalyzer -O0" $(LIB_OBJS:build/%=build-analyzer/%) \
+		$(addprefix build-analyzer/,$(TOOLS))
+
+demo: install
+	scripts/demo.sh
+
+# The whole suite: dependencies, static analysis, unit and integration
+# tests on the normal build and again under ASan+UBSan.
+check:
+	scripts/deps.sh --test
+	$(MAKE) all
+	$(MAKE) analyze
+	$(MAKE) asan
+	$(MAKE) install
+	tests/run.sh
+
+clean:
+	rm -rf build build-asan build-analyzer
+
+.PHONY: all unit install asan analyze demo check clean
+.SECONDARY:

@@ -1,0 +1,155 @@
+/* libvz: OpenVZ-style system containers on upstream Linux kernels.
+ * The one public header of the engine; vzctl, vzlist and vzmigrate use
+ * nothing else. Every fallible call returns 0 on success or the vzctl exit
+ * code (> 0) on failure, with *err filled in once, ready to print. */
+#ifndef VZ_H
+#define VZ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define VZ_PUBLIC __attribute__((visibility("default")))
+
+/* Exit codes: vzctl's numbers where vzctl has one (docs/exit-codes.md). */
+enum vz_code {
+	VZ_OK = 0,
+	VZ_E_SYSTEM = 3,        /* generic system error */
+	VZ_E_RESOURCE = 6,      /* not enough resources */
+	VZ_E_EXEC = 8,          /* exec'd command returned non-zero */
+	VZ_E_LOCKED = 9,        /* CT locked by another vzctl */
+	VZ_E_NOVZCONF = 10,     /* global config not found */
+	VZ_E_PERM = 12,         /* permission denied */
+	VZ_E_CAP = 13,          /* capability setting failed */
+	VZ_E_NOCONF = 14,       /* CT config not found: CT does not exist */
+	VZ_E_BADOPT = 20,       /* invalid command-line parameter */
+	VZ_E_BADVALUE = 21,     /* invalid parameter value */
+	VZ_E_NOTENOUGH = 27,    /* not enough parameters */
+	VZ_E_NOTEMPLATE_SET = 29, /* no OS template given and no default */
+	VZ_E_NOTRUNNING = 31,   /* CT not running */
+	VZ_E_RUNNING = 32,      /* CT already running */
+	VZ_E_STOP = 33,         /* unable to stop */
+	VZ_E_NOTMOUNTED = 40,
+	VZ_E_MOUNTED = 41,
+	VZ_E_NOPRIVATE = 43,    /* private area not found */
+	VZ_E_PRIVEXISTS = 44,   /* private area already exists */
+	VZ_E_BROKEN = 47,       /* no /sbin/init or /bin/sh in the CT */
+	VZ_E_CREATEPRIV = 48,
+	VZ_E_MOUNT = 50,
+	VZ_E_UMOUNT = 51,
+	VZ_E_DELETE = 52,
+	VZ_E_HOSTNAME = 70,
+	VZ_E_CONFIG = 85,       /* invalid config file */
+	VZ_E_NOTEMPLATE = 91,   /* OS template not found */
+	VZ_E_NAME = 131,        /* bad or conflicting CT name */
+	VZ_E_STARTWAIT = 133,   /* start --wait failed */
+	VZ_E_CONFSAVE = 139,    /* config save error */
+};
+
+/* An error travels as a value up to the tool, which prints msg once. */
+typedef struct vz_error {
+	int code;               /* enum vz_code */
+	char msg[1024];         /* one line, names the CT and the cause */
+} vz_error;
+
+typedef struct vz_ctx vz_ctx;
+
+/* root: prefix under which every path lives ("" or NULL: $VZ_ROOT, else /). */
+VZ_PUBLIC vz_ctx *vz_ctx_new(const char *root, vz_error *err);
+VZ_PUBLIC void vz_ctx_free(vz_ctx *ctx);
+VZ_PUBLIC void vz_ctx_set_verbose(vz_ctx *ctx, int level);
+VZ_PUBLIC void vz_ctx_set_skiplock(vz_ctx *ctx, bool skip);
+/* Human name of the program for log lines ("vzctl", "vzlist"). */
+VZ_PUBLIC void vz_ctx_set_progname(vz_ctx *ctx, const char *name);
+
+/* A CT is named by its numeric id or by its --name. */
+VZ_PUBLIC int vz_ctid_parse(const char *s, unsigned *ctid, vz_error *err);
+VZ_PUBLIC int vz_name_check(const char *name, vz_error *err);
+VZ_PUBLIC int vz_ct_resolve(vz_ctx *ctx, const char *id_or_name,
+			    unsigned *ctid, vz_error *err);
+
+struct vz_create_opts {
+	const char *ostemplate;   /* NULL: DEF_OSTEMPLATE from vz.conf */
+	const char *name;
+	const char *hostname;
+	const char *config;       /* sample: ve-CONFIG.conf-sample */
+	const char *description;
+};
+VZ_PUBLIC int vz_ct_create(vz_ctx *ctx, unsigned ctid,
+			   const struct vz_create_opts *o, vz_error *err);
+VZ_PUBLIC int vz_ct_destroy(vz_ctx *ctx, unsigned ctid, vz_error *err);
+
+enum { VZ_START_WAIT = 1 << 0, VZ_START_FORCE = 1 << 1 };
+VZ_PUBLIC int vz_ct_start(vz_ctx *ctx, unsigned ctid, int flags, vz_error *err);
+enum { VZ_STOP_FAST = 1 << 0 };
+VZ_PUBLIC int vz_ct_stop(vz_ctx *ctx, unsigned ctid, int flags, vz_error *err);
+VZ_PUBLIC int vz_ct_restart(vz_ctx *ctx, unsigned ctid, int start_flags,
+			    int stop_flags, vz_error *err);
+VZ_PUBLIC int vz_ct_mount(vz_ctx *ctx, unsigned ctid, vz_error *err);
+VZ_PUBLIC int vz_ct_umount(vz_ctx *ctx, unsigned ctid, vz_error *err);
+
+struct vz_status {
+	bool exists;
+	bool mounted;
+	bool running;
+	bool suspended;
+	pid_t init_pid;      /* host pid of the CT's init, 0 if not running */
+};
+VZ_PUBLIC int vz_ct_status(vz_ctx *ctx, unsigned ctid, struct vz_status *st,
+			   vz_error *err);
+
+struct vz_set_opts {
+	const char *hostname;
+	const char *name;
+	const char *description;
+	int onboot;          /* -1 unchanged, 0 no, 1 yes */
+	bool save;
+};
+VZ_PUBLIC int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
+			vz_error *err);
+
+enum vz_exec_mode {
+	VZ_EXEC_SHELL,       /* vzctl exec: through the CT's shell, non-zero -> 8 */
+	VZ_EXEC_SHELL_RC,    /* exec2: through the shell, the command's own code */
+	VZ_EXEC_DIRECT,      /* exec3: execve(argv) without a shell */
+};
+/* Runs argv inside the CT; *status gets the command's exit code
+ * (128+signal when killed). Returns 0 when the command could be run. */
+VZ_PUBLIC int vz_ct_exec(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
+			 char *const argv[], int *status, vz_error *err);
+/* Interactive shell on a pty of the CT; *status as for vz_ct_exec. */
+VZ_PUBLIC int vz_ct_enter(vz_ctx *ctx, unsigned ctid, char *const argv[],
+			  int *status, vz_error *err);
+
+/* One CT as vzlist shows it. Strings are "" when unset. */
+struct vz_ct_info {
+	unsigned ctid;
+	char name[64];
+	char hostname[256];
+	char ip[1024];
+	char description[256];
+	char ostemplate[128];
+	char private_dir[512];
+	char root_dir[512];
+	bool running;
+	bool mounted;
+	bool onboot;
+	long numproc;        /* -1 when not running */
+	char layout[16];
+	bool privileged;
+};
+VZ_PUBLIC int vz_list(vz_ctx *ctx, struct vz_ct_info **out, size_t *n,
+		      vz_error *err);
+VZ_PUBLIC int vz_ct_info(vz_ctx *ctx, unsigned ctid, struct vz_ct_info *info,
+			 vz_error *err);
+
+VZ_PUBLIC const char *vz_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,205 @@
+/* Declarations shared between libvz's modules; not installed. */
+#ifndef VZ_INTERNAL_H
+#define VZ_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include "vz.h"
+
+#define VZ_HIDDEN __attribute__((visibility("hidden")))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Each CT's root maps to a range of this many host ids. */
+#define VZ_IDMAP_SIZE 65536u
+#define VZ_DEFAULT_STOP_TIMEOUT 120
+
+/* ---- error.c ---- */
+/* Fills err and returns code; errno-style suffix when errnum != 0. */
+int vz_err(vz_error *err, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int vz_err_errno(vz_error *err, int code, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- util.c ---- */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t m);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int mkdir_p(const char *path, mode_t mode);
+int rm_rf(const char *path);
+int write_file(const char *path, const char *data, size_t len, int flags);
+int write_str(const char *path, const char *s);
+/* Reads a whole small file; NULL and errno on failure. */
+char *read_file(const char *path, size_t *len);
+ssize_t read_all(int fd, void *buf, size_t len);
+ssize_t write_all(int fd, const void *buf, size_t len);
+int copy_file(const char *src, const char *dst, mode_t mode);
+bool path_exists(const char *path);
+bool is_mountpoint(const char *path);
+/* Start time of a process (field 22 of /proc/PID/stat), 0 if gone. */
+unsigned long long proc_starttime(pid_t pid);
+void close_fds_from(int first, const int *keep, size_t nkeep);
+
+static inline void freep(void *p) { free(*(void **)p); }
+static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
+#define _cleanup_free_ __attribute__((cleanup(freep)))
+#define _cleanup_close_ __attribute__((cleanup(closep)))
+
+/* ---- log.c ---- */
+enum { VZ_LOG_ERR = 0, VZ_LOG_WARN = 1, VZ_LOG_INFO = 2, VZ_LOG_DEBUG = 3 };
+void vz_log_open(vz_ctx *ctx);
+void vz_log(vz_ctx *ctx, unsigned ctid, int level, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- config.c: OpenVZ KEY="value" files ---- */
+struct vz_conf_line {
+	char *key;            /* NULL for comments, blank and garbage lines */
+	char *value;
+	char *raw;            /* the line as read, kept for rewriting */
+};
+struct vz_conf {
+	struct vz_conf_line *lines;
+	size_t n;
+};
+/* Parses text; errors (bad key, unterminated quote) name file and line. */
+int vz_conf_parse(struct vz_conf *c, const char *text, const char *what,
+		  vz_error *err);
+int vz_conf_load(struct vz_conf *c, const char *path, vz_error *err);
+const char *vz_conf_get(const struct vz_conf *c, const char *key);
+void vz_conf_set(struct vz_conf *c, const char *key, const char *value);
+void vz_conf_unset(struct vz_conf *c, const char *key);
+char *vz_conf_format(const struct vz_conf *c);
+/* temp file, fsync, rename, fsync of the directory */
+int vz_conf_save(const struct vz_conf *c, const char *path, vz_error *err);
+void vz_conf_free(struct vz_conf *c);
+bool vz_conf_key_valid(const char *key);
+/* "yes"/"no" -> 1/0, -1 otherwise */
+int vz_parse_bool(const char *s);
+
+/* ---- ctid.c ---- */
+#define VZ_CTID_MAX 2147483644u
+#define VZ_NAME_MAX 63
+
+/* ---- paths.c: one root for every path ---- */
+struct vz_ctx {
+	char *root;           /* "" for / */
+	char *etc_dir;        /* ROOT/etc/vz */
+	char *conf_dir;       /* ROOT/etc/vz/conf */
+	char *names_dir;      /* ROOT/etc/vz/names */
+	char *vzconf_path;    /* ROOT/etc/vz/vz.conf */
+	char *run_dir;        /* ROOT/run/vz */
+	char *lock_dir;
+	char *template_dir;
+	char *log_path;
+	char *cgroup_base;    /* cgroup parent of every CT of this root */
+	struct vz_conf global;
+	int verbose;
+	bool skiplock;
+	bool logging;
+	int log_fd;
+	char progname[32];
+};
+/* Prefixes a path from a config file with the root. */
+char *vz_path(const vz_ctx *ctx, const char *p);
+char *vz_ct_conf_path(const vz_ctx *ctx, unsigned ctid);
+char *vz_state_path(const vz_ctx *ctx, unsigned ctid);
+/* VE_ROOT/VE_PRIVATE with $VEID substituted, root-prefixed */
+char *vz_subst_veid(const char *tmpl, unsigned ctid);
+
+/* ---- ct.c: a loaded CT ---- */
+struct vz_ct {
+	unsigned ctid;
+	struct vz_conf conf;      /* CTID.conf */
+	char *conf_path;
+	char *private_dir;        /* host path */
+	char *root_dir;           /* host path */
+	char *hostname;
+	uid_t uid_base;           /* 0: privileged CT, no user namespace */
+	gid_t gid_base;
+	unsigned stop_timeout;
+};
+const char *vz_ct_get(const struct vz_ct *ct, const vz_ctx *ctx, const char *key);
+int vz_ct_load(vz_ctx *ctx, unsigned ctid, struct vz_ct *ct, vz_error *err);
+void vz_ct_free(struct vz_ct *ct);
+
+/* ---- lock.c ---- */
+/* Blocks (up to LOCK_TIMEOUT seconds) for the CT's lock; returns an fd. */
+int vz_lock_ct(vz_ctx *ctx, unsigned ctid, const char *what, int *fd,
+	       vz_error *err);
+int vz_lock_global(vz_ctx *ctx, const char *name, int *fd, vz_error *err);
+void vz_unlock(int fd);
+
+/* ---- state.c: what a running CT leaves in ROOT/run/vz ---- */
+struct vz_state {
+	pid_t monitor_pid;
+	pid_t init_pid;
+	unsigned long long init_start;  /* guards against pid reuse */
+	char halt_signal[16];
+};
+int vz_state_write(vz_ctx *ctx, unsigned ctid, const struct vz_state *s,
+		   vz_error *err);
+/* 1 and *s when a live CT's state exists, 0 when not running. */
+int vz_state_read(vz_ctx *ctx, unsigned ctid, struct vz_state *s);
+void vz_state_remove(vz_ctx *ctx, unsigned ctid);
+
+/* ---- cgroup.c: every hierarchy modelled (v1, hybrid, v2) ---- */
+struct vz_cg_hier {
+	char *mnt;            /* mount point */
+	char *ctrls;          /* "memory", "cpu,cpuacct", "name=systemd", "" (v2) */
+	bool v2;
+};
+struct vz_cgroups {
+	struct vz_cg_hier *h;
+	size_t n;
+};
+int vz_cg_detect(struct vz_cgroups *cg, vz_error *err);
+void vz_cg_free(struct vz_cgroups *cg);
+/* Creates ROOT_CG/CTID in every hierarchy, delegated to owner uid/gid. */
+int vz_cg_create(const struct vz_cgroups *cg, const char *rel, uid_t uid,
+		 gid_t gid, vz_error *err);
+int vz_cg_attach(const struct vz_cgroups *cg, const char *rel, pid_t pid,
+		 vz_error *err);
+/* Kills what is left and removes the CT's cgroups bottom-up. */
+int vz_cg_destroy(const struct vz_cgroups *cg, const char *rel);
+long vz_cg_count_procs(const struct vz_cgroups *cg, const char *rel);
+char *vz_cg_rel(const vz_ctx *ctx, unsigned ctid);
+
+/* ---- idmap.c ---- */
+int vz_idmap_alloc(vz_ctx *ctx, unsigned ctid, uid_t *base, vz_error *err);
+/* A user namespace holding the CT's map, for idmapped mounts. */
+int vz_userns_fd(uid_t uid_base, gid_t gid_base, vz_error *err);
+int vz_write_idmaps(pid_t pid, uid_t uid_base, gid_t gid_base, vz_error *err);
+
+/* ---- template.c ---- */
+/* Directory of the unpacked template, built on first use. */
+int vz_template_layer(vz_ctx *ctx, const char *name, char **dir, vz_error *err);
+bool vz_template_name_ok(const char *name);
+
+/* ---- storage.c ---- */
+int vz_storage_create(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
+		      vz_error *err);
+int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
+int vz_storage_umount(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
+int vz_storage_destroy(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
+char *vz_storage_layer(vz_ctx *ctx, const struct vz_ct *ct);
+
+/* ---- caps.c ---- */
+int vz_caps_apply_bounding(const char *capability_conf, vz_error *err);
+
+/* ---- rootfs.c: inside the CT's mount namespace ---- */
+int vz_rootfs_setup(const char *root, bool userns, int *console_master,
+		    vz_error *err);
+
+/* ---- net.c ---- */
+int vz_net_lo_up(vz_error *err);
+
+/* ---- spawn.c: the CT's init and its monitor ---- */
+int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
+/* setns into every namespace of a running CT, join its cgroups */
+int vz_enter_ct(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,
+		vz_error *err);
+
+#endif

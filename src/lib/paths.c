@@ -1,0 +1,155 @@
+/* The context: one root under which every path of this vz instance lives. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "internal.h"
+#include "vzconf_default.h"
+
+char *vz_path(const vz_ctx *ctx, const char *p)
+{
+	if (!p)
+		return NULL;
+	return xasprintf("%s%s%s", ctx->root, p[0] == '/' ? "" : "/", p);
+}
+
+char *vz_ct_conf_path(const vz_ctx *ctx, unsigned ctid)
+{
+	return xasprintf("%s/%u.conf", ctx->conf_dir, ctid);
+}
+
+char *vz_state_path(const vz_ctx *ctx, unsigned ctid)
+{
+	return xasprintf("%s/%u.state", ctx->run_dir, ctid);
+}
+
+/* Only $VEID and ${VEID} are substituted, as in vzctl. */
+char *vz_subst_veid(const char *tmpl, unsigned ctid)
+{
+	const char *p = strstr(tmpl, "$VEID");
+	size_t skip = 5;
+	if (!p) {
+		p = strstr(tmpl, "${VEID}");
+		skip = 7;
+	}
+	if (!p)
+		return xstrdup(tmpl);
+	return xasprintf("%.*s%u%s", (int)(p - tmpl), tmpl, ctid, p + skip);
+}
+
+static uint32_t fnv1a(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static const char *gget(const vz_ctx *ctx, const char *key, const char *def)
+{
+	const char *v = vz_conf_get(&ctx->global, key);
+	return v && *v ? v : def;
+}
+
+vz_ctx *vz_ctx_new(const char *root, vz_error *err)
+{
+	if (!root || !*root)
+		root = getenv("VZ_ROOT");
+	if (!root || !*root)
+		root = "/";
+	if (root[0] != '/') {
+		vz_err(err, VZ_E_BADVALUE, "VZ_ROOT %s: must be an absolute path", root);
+		return NULL;
+	}
+	if (strlen(root) > 256 || strstr(root, "/../") || strstr(root, "\n")) {
+		vz_err(err, VZ_E_BADVALUE, "VZ_ROOT %.64s: not a usable path", root);
+		return NULL;
+	}
+	vz_ctx *ctx = xcalloc(1, sizeof(*ctx));
+	ctx->log_fd = -1;
+	ctx->root = xstrdup(root);
+	size_t n = strlen(ctx->root);
+	while (n > 0 && ctx->root[n - 1] == '/')
+		ctx->root[--n] = '\0';
+	snprintf(ctx->progname, sizeof(ctx->progname), "vzctl");
+	ctx->etc_dir = vz_path(ctx, "/etc/vz");
+	ctx->conf_dir = vz_path(ctx, "/etc/vz/conf");
+	ctx->names_dir = vz_path(ctx, "/etc/vz/names");
+	ctx->vzconf_path = vz_path(ctx, "/etc/vz/vz.conf");
+	ctx->run_dir = vz_path(ctx, "/run/vz");
+
+	/* A fresh root gets the default global config; a root whose
+	 * /etc/vz exists without vz.conf is broken and said so. */
+	if (!path_exists(ctx->etc_dir)) {
+		if (mkdir_p(ctx->conf_dir, 0755) < 0 || mkdir_p(ctx->names_dir, 0755) < 0 ||
+		    write_file(ctx->vzconf_path, vzconf_default, strlen(vzconf_default),
+			       O_CREAT | O_EXCL) < 0) {
+			vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot initialise %s",
+				     ctx->etc_dir);
+			vz_ctx_free(ctx);
+			return NULL;
+		}
+	}
+	if (vz_conf_load(&ctx->global, ctx->vzconf_path, err)) {
+		if (err->code == VZ_E_NOCONF)
+			err->code = VZ_E_NOVZCONF;
+		vz_ctx_free(ctx);
+		return NULL;
+	}
+	(void)mkdir_p(ctx->conf_dir, 0755);
+	(void)mkdir_p(ctx->names_dir, 0755);
+	ctx->lock_dir = vz_path(ctx, gget(ctx, "LOCKDIR", "/vz/lock"));
+	ctx->template_dir = vz_path(ctx, gget(ctx, "TEMPLATE", "/vz/template"));
+	ctx->log_path = vz_path(ctx, gget(ctx, "LOGFILE", "/var/log/vzctl.log"));
+	ctx->logging = vz_parse_bool(gget(ctx, "LOGGING", "yes")) != 0;
+	const char *cgb = vz_conf_get(&ctx->global, "CGROUP_BASE");
+	if (cgb && *cgb)
+		ctx->cgroup_base = xstrdup(cgb);
+	else if (!*ctx->root)
+		ctx->cgroup_base = xstrdup("vz");
+	else /* a second instance on the machine gets cgroups of its own */
+		ctx->cgroup_base = xasprintf("vz-%08x", fnv1a(ctx->root));
+	return ctx;
+}
+
+void vz_ctx_free(vz_ctx *ctx)
+{
+	if (!ctx)
+		return;
+	if (ctx->log_fd >= 0)
+		close(ctx->log_fd);
+	free(ctx->root);
+	free(ctx->etc_dir);
+	free(ctx->conf_dir);
+	free(ctx->names_dir);
+	free(ctx->vzconf_path);
+	free(ctx->run_dir);
+	free(ctx->lock_dir);
+	free(ctx->template_dir);
+	free(ctx->log_path);
+	free(ctx->cgroup_base);
+	vz_conf_free(&ctx->global);
+	free(ctx);
+}
+
+void vz_ctx_set_verbose(vz_ctx *ctx, int level)
+{
+	ctx->verbose = level;
+}
+
+void vz_ctx_set_skiplock(vz_ctx *ctx, bool skip)
+{
+	ctx->skiplock = skip;
+}
+
+void vz_ctx_set_progname(vz_ctx *ctx, const char *name)
+{
+	snprintf(ctx->progname, sizeof(ctx->progname), "%s", name);
+}
+
+const char *vz_version(void)
+{
+	return VZ_VERSION;
+}
