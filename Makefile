@@ -7,18 +7,18 @@ INCDIR ?= $(PREFIX)/include
 SYSCONFDIR ?= /etc
 DESTDIR ?=
 
+# B is the build directory: build/ normally, build-asan/ for sanitizers
+B ?= build
 CC ?= gcc
 PKGS := libcap libmnl json-c libarchive
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
-BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -D_GNU_SOURCE -DVZ_VERSION='"$(VERSION)"' \
+BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -DVZ_VERSION='"$(VERSION)"' \
 	-Iinclude -Isrc/lib -I$(B) $(PKG_CFLAGS) -fvisibility=hidden
 EXTRA_CFLAGS ?=
 EXTRA_LDFLAGS ?=
 
-# B is the build directory: build/ normally, build-asan/ for sanitizers
-B ?= build
 LIB_SRCS := $(sort $(wildcard src/lib/*.c))
 LIB_OBJS := $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIB_SRCS))
 TOOLS := vzctl vzlist

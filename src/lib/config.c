@@ -122,14 +122,15 @@ int vz_conf_parse(struct vz_conf *c, const char *text, const char *what,
 
 int vz_conf_load(struct vz_conf *c, const char *path, vz_error *err)
 {
-	_cleanup_free_ char *text = read_file(path, NULL);
+	size_t len = 0;
+	c->lines = NULL;
+	c->n = 0;
+	_cleanup_free_ char *text = read_file(path, &len);
 	if (!text) {
-		c->lines = NULL;
-		c->n = 0;
 		return vz_err_errno(err, errno == ENOENT ? VZ_E_NOCONF : VZ_E_CONFIG,
 				    errno, "cannot read %s", path);
 	}
-	if (memchr(text, '\0', strlen(text)) != NULL || strlen(text) > (1u << 20))
+	if (memchr(text, '\0', len) != NULL || len > (1u << 20))
 		return vz_err(err, VZ_E_CONFIG, "%s: not a config file", path);
 	return vz_conf_parse(c, text, path, err);
 }
@@ -143,8 +144,16 @@ const char *vz_conf_get(const struct vz_conf *c, const char *key)
 	return NULL;
 }
 
-void vz_conf_set(struct vz_conf *c, const char *key, const char *value)
+bool vz_conf_value_ok(const char *v)
 {
+	return v && !strpbrk(v, "\"\n\r") && strlen(v) < 4096;
+}
+
+/* Refuses what cannot be written back as KEY="value". */
+int vz_conf_set(struct vz_conf *c, const char *key, const char *value)
+{
+	if (!vz_conf_key_valid(key) || !vz_conf_value_ok(value))
+		return -1;
 	char *raw = xasprintf("%s=\"%s\"", key, value);
 	for (size_t i = c->n; i-- > 0;) {
 		struct vz_conf_line *l = &c->lines[i];
@@ -153,10 +162,11 @@ void vz_conf_set(struct vz_conf *c, const char *key, const char *value)
 			free(l->raw);
 			l->value = xstrdup(value);
 			l->raw = raw;
-			return;
+			return 0;
 		}
 	}
 	add_line(c, xstrdup(key), xstrdup(value), raw);
+	return 0;
 }
 
 void vz_conf_unset(struct vz_conf *c, const char *key)

@@ -65,7 +65,7 @@ int vz_ct_resolve(vz_ctx *ctx, const char *s, unsigned *ctid, vz_error *err)
 	char target[PATH_MAX];
 	ssize_t n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
-		return vz_err(err, VZ_E_NOCONF, "CT %s does not exist", s);
+		return vz_err(err, VZ_E_BADVALUE, "invalid CT ID %s: no CT has this name", s);
 	target[n] = '\0';
 	const char *base = strrchr(target, '/');
 	base = base ? base + 1 : target;

@@ -42,6 +42,8 @@ bool is_mountpoint(const char *path);
 /* Start time of a process (field 22 of /proc/PID/stat), 0 if gone. */
 unsigned long long proc_starttime(pid_t pid);
 void close_fds_from(int first, const int *keep, size_t nkeep);
+int send_fd(int sock, int fd);
+int recv_fd(int sock);
 
 static inline void freep(void *p) { free(*(void **)p); }
 static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }
@@ -69,7 +71,8 @@ int vz_conf_parse(struct vz_conf *c, const char *text, const char *what,
 		  vz_error *err);
 int vz_conf_load(struct vz_conf *c, const char *path, vz_error *err);
 const char *vz_conf_get(const struct vz_conf *c, const char *key);
-void vz_conf_set(struct vz_conf *c, const char *key, const char *value);
+int vz_conf_set(struct vz_conf *c, const char *key, const char *value);
+bool vz_conf_value_ok(const char *v);
 void vz_conf_unset(struct vz_conf *c, const char *key);
 char *vz_conf_format(const struct vz_conf *c);
 /* temp file, fsync, rename, fsync of the directory */

@@ -1,6 +1,7 @@
 /* The context: one root under which every path of this vz instance lives. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "internal.h"

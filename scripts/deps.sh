@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Install the Debian packages vz needs to build (and, with --test, to run
+# its test suite). Idempotent: when everything is already installed it only
+# asks dpkg and returns at once; apt is used only for what is missing.
+#
+#   scripts/deps.sh          build dependencies
+#   scripts/deps.sh --test   build + test dependencies (used by `make check`)
+set -euo pipefail
+
+BUILD_PKGS=(
+	build-essential pkg-config
+	libcap-dev libmnl-dev libjson-c-dev libarchive-dev libseccomp-dev
+	busybox-static    # the `busybox` OS template is built from it
+	iproute2 psmisc
+)
+TEST_PKGS=(
+	libcmocka-dev cppcheck   # unit tests, static analysis
+	lxc crun                 # reference runtimes the integration tests compare with
+	util-linux               # unshare, nsenter, mount, findmnt
+	procps                   # ps, pgrep, pkill
+	bsdutils                 # script (runs `vzctl enter` on a pty)
+	coreutils                # timeout
+)
+
+usage() { echo "usage: $0 [--test]"; }
+
+want_test=0
+for arg in "$@"; do
+	case "$arg" in
+	--test) want_test=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "deps: unknown argument '$arg'" >&2; usage >&2; exit 2 ;;
+	esac
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: must be run as root (it installs Debian packages with apt-get); try: sudo $0 $*" >&2
+	exit 1
+fi
+if ! command -v dpkg-query >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1; then
+	echo "deps: dpkg-query/apt-get not found: vz's dependency script supports Debian (12) only" >&2
+	exit 1
+fi
+
+pkgs=("${BUILD_PKGS[@]}")
+what="build"
+if [ "$want_test" -eq 1 ]; then
+	pkgs+=("${TEST_PKGS[@]}")
+	what="build+test"
+fi
+
+# Prints those of the given packages that are not fully installed (one dpkg
+# call for all of them; an unknown package counts as missing).
+find_missing() {
+	local -A ok=()
+	local name status p
+	while read -r name status; do
+		[ "$status" = "ii" ] && ok[$name]=1
+	done < <(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' "$@" 2>/dev/null || true)
+	for p in "$@"; do
+		[ -n "${ok[$p]:-}" ] || echo "$p"
+	done
+}
+
+mapfile -t missing < <(find_missing "${pkgs[@]}")
+
+if [ "${#missing[@]}" -eq 0 ]; then
+	echo "deps: all ${#pkgs[@]} $what packages already installed"
+	exit 0
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+log=$(mktemp /tmp/vz-deps.XXXXXX)
+trap 'rm -f "$log"' EXIT
+
+run_apt() {
+	if ! apt-get "$@" >"$log" 2>&1; then
+		tail -n 30 "$log" >&2
+		echo "deps: 'apt-get $*' failed" >&2
+		exit 1
+	fi
+}
+
+echo "deps: apt-get update"
+run_apt update -q
+echo "deps: installing ${#missing[@]} package(s): ${missing[*]}"
+run_apt install -y -q --no-install-recommends "${missing[@]}"
+
+mapfile -t still < <(find_missing "${missing[@]}")
+if [ "${#still[@]}" -ne 0 ]; then
+	echo "deps: still not installed after apt-get install: ${still[*]}" >&2
+	exit 1
+fi
+echo "deps: all ${#pkgs[@]} $what packages installed"

@@ -1,0 +1,314 @@
+/* cgroups: every mounted hierarchy is modelled, v1 controllers, the v2
+ * unified tree, or both (hybrid), so a CT gets its own cgroup in each and
+ * the hybrid layout with a controller on cgroup2 works. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include "internal.h"
+
+/* v1 mount options that are not controllers */
+static bool v1_option(const char *o)
+{
+	static const char *const opts[] = {"rw", "ro", "clone_children", "noprefix",
+					   "xattr", "cpuset_v2_mode", "favordynmods"};
+	for (size_t i = 0; i < ARRAY_SIZE(opts); i++)
+		if (!strcmp(o, opts[i]))
+			return true;
+	return !strncmp(o, "release_agent=", 14);
+}
+
+static void add_hier(struct vz_cgroups *cg, const char *mnt, const char *ctrls,
+		     bool v2)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (!strcmp(cg->h[i].ctrls, ctrls) && cg->h[i].v2 == v2)
+			return; /* the same hierarchy mounted twice */
+	struct vz_cg_hier *h = realloc(cg->h, (cg->n + 1) * sizeof(*h));
+	if (!h)
+		abort();
+	cg->h = h;
+	cg->h[cg->n].mnt = xstrdup(mnt);
+	cg->h[cg->n].ctrls = xstrdup(ctrls);
+	cg->h[cg->n].v2 = v2;
+	cg->n++;
+}
+
+/* mountinfo is the kernel's own table, one mount a line */
+int vz_cg_detect(struct vz_cgroups *cg, vz_error *err)
+{
+	cg->h = NULL;
+	cg->n = 0;
+	_cleanup_free_ char *mi = read_file("/proc/self/mountinfo", NULL);
+	if (!mi)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot read mountinfo");
+	char *save = NULL;
+	for (char *line = strtok_r(mi, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *sep = strstr(line, " - ");
+		if (!sep)
+			continue;
+		char fstype[32], super[512];
+		if (sscanf(sep + 3, "%31s %*s %511s", fstype, super) != 2)
+			continue;
+		bool v2 = !strcmp(fstype, "cgroup2");
+		if (!v2 && strcmp(fstype, "cgroup"))
+			continue;
+		char root[512], mnt[512];
+		if (sscanf(line, "%*s %*s %*s %511s %511s", root, mnt) != 2)
+			continue;
+		if (strcmp(root, "/"))
+			continue; /* a bind of a sub-cgroup, not the hierarchy */
+		char ctrls[512] = "";
+		if (!v2) {
+			char *s2 = NULL;
+			for (char *o = strtok_r(super, ",", &s2); o;
+			     o = strtok_r(NULL, ",", &s2)) {
+				if (v1_option(o))
+					continue;
+				if (*ctrls)
+					strncat(ctrls, ",", sizeof(ctrls) - strlen(ctrls) - 1);
+				strncat(ctrls, o, sizeof(ctrls) - strlen(ctrls) - 1);
+			}
+		}
+		add_hier(cg, mnt, ctrls, v2);
+	}
+	if (cg->n == 0)
+		return vz_err(err, VZ_E_SYSTEM, "no cgroup hierarchy is mounted");
+	return 0;
+}
+
+void vz_cg_free(struct vz_cgroups *cg)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		free(cg->h[i].mnt);
+		free(cg->h[i].ctrls);
+	}
+	free(cg->h);
+	cg->h = NULL;
+	cg->n = 0;
+}
+
+char *vz_cg_rel(const vz_ctx *ctx, unsigned ctid)
+{
+	return xasprintf("%s/%u", ctx->cgroup_base, ctid);
+}
+
+static bool has_ctrl(const struct vz_cg_hier *h, const char *c)
+{
+	size_t n = strlen(c);
+	for (const char *p = h->ctrls; (p = strstr(p, c)); p += n)
+		if ((p == h->ctrls || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+/* A new v1 cpuset is empty and takes no task until filled from its parent. */
+static void cpuset_inherit(const char *parent, const char *dir)
+{
+	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *pp = xasprintf("%s/%s", parent, files[i]);
+		_cleanup_free_ char *dp = xasprintf("%s/%s", dir, files[i]);
+		_cleanup_free_ char *cur = read_file(dp, NULL);
+		if (cur && cur[0] != '\n' && cur[0] != '\0')
+			continue;
+		_cleanup_free_ char *val = read_file(pp, NULL);
+		if (val)
+			(void)write_str(dp, val);
+	}
+}
+
+/* v2: the controllers the parent has, enabled for its children */
+static void v2_enable(const char *dir)
+{
+	_cleanup_free_ char *cpath = xasprintf("%s/cgroup.controllers", dir);
+	_cleanup_free_ char *avail = read_file(cpath, NULL);
+	if (!avail)
+		return;
+	_cleanup_free_ char *spath = xasprintf("%s/cgroup.subtree_control", dir);
+	char *save = NULL;
+	for (char *c = strtok_r(avail, " \n", &save); c; c = strtok_r(NULL, " \n", &save)) {
+		char buf[64];
+		snprintf(buf, sizeof(buf), "+%s", c);
+		(void)write_str(spath, buf); /* a busy controller stays off; fine */
+	}
+}
+
+static int delegate(const char *dir, bool v2, uid_t uid, gid_t gid)
+{
+	static const char *const v1files[] = {"cgroup.procs", "tasks",
+					      "cgroup.clone_children"};
+	static const char *const v2files[] = {"cgroup.procs", "cgroup.subtree_control",
+					      "cgroup.threads"};
+	if (chown(dir, uid, gid) < 0)
+		return -1;
+	const char *const *f = v2 ? v2files : v1files;
+	for (size_t i = 0; i < 3; i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, f[i]);
+		if (chown(p, uid, gid) < 0 && errno != ENOENT)
+			return -1;
+	}
+	return 0;
+}
+
+int vz_cg_create(const struct vz_cgroups *cg, const char *rel, uid_t uid,
+		 gid_t gid, vz_error *err)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		const struct vz_cg_hier *h = &cg->h[i];
+		_cleanup_free_ char *dir = xasprintf("%s/%s", h->mnt, rel);
+		_cleanup_free_ char *parent = xstrdup(dir);
+		*strrchr(parent, '/') = '\0';
+		if (mkdir(parent, 0755) < 0 && errno != EEXIST)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create cgroup %s",
+					    parent);
+		if (h->v2) {
+			v2_enable(h->mnt);
+			v2_enable(parent);
+		} else if (has_ctrl(h, "cpuset")) {
+			cpuset_inherit(h->mnt, parent);
+		}
+		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create cgroup %s",
+					    dir);
+		if (!h->v2 && has_ctrl(h, "cpuset"))
+			cpuset_inherit(parent, dir);
+		if (uid && delegate(dir, h->v2, uid, gid) < 0)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno,
+					    "cannot delegate cgroup %s", dir);
+	}
+	return 0;
+}
+
+int vz_cg_attach(const struct vz_cgroups *cg, const char *rel, pid_t pid,
+		 vz_error *err)
+{
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d", (int)pid);
+	for (size_t i = 0; i < cg->n; i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s/cgroup.procs", cg->h[i].mnt, rel);
+		if (write_str(p, buf) < 0)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno,
+					    "cannot move pid %d into %s", (int)pid, p);
+	}
+	return 0;
+}
+
+/* Sends sig to every process in dir and below; returns how many. */
+static int signal_tree(const char *dir, int sig)
+{
+	int n = 0;
+	_cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", dir);
+	_cleanup_free_ char *list = read_file(procs, NULL);
+	if (list) {
+		char *save = NULL;
+		for (char *l = strtok_r(list, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+			if (kill((pid_t)atoi(l), sig) == 0)
+				n++;
+		}
+	}
+	DIR *d = opendir(dir);
+	if (!d)
+		return n;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *sub = xasprintf("%s/%s", dir, e->d_name);
+		n += signal_tree(sub, sig);
+	}
+	closedir(d);
+	return n;
+}
+
+/* Removes dir and the sub-cgroups a CT made inside it, deepest first. */
+static int rmdir_tree(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *sub = xasprintf("%s/%s", dir, e->d_name);
+		(void)rmdir_tree(sub);
+	}
+	closedir(d);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int vz_cg_destroy(const struct vz_cgroups *cg, const char *rel)
+{
+	int ret = 0;
+	for (size_t i = 0; i < cg->n; i++) {
+		_cleanup_free_ char *dir = xasprintf("%s/%s", cg->h[i].mnt, rel);
+		if (!path_exists(dir))
+			continue;
+		bool gone = false;
+		for (int t = 0; t < 250 && !gone; t++) {
+			if (signal_tree(dir, SIGKILL) == 0 && rmdir_tree(dir) == 0)
+				gone = true;
+			else {
+				struct timespec ts = {0, 20 * 1000 * 1000};
+				nanosleep(&ts, NULL);
+			}
+		}
+		if (!gone)
+			ret = -1;
+	}
+	return ret;
+}
+
+static long count_lines_tree(const char *dir)
+{
+	long n = 0;
+	_cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", dir);
+	_cleanup_free_ char *list = read_file(procs, NULL);
+	if (!list)
+		return -1;
+	for (char *p = list; *p; p++)
+		if (*p == '\n')
+			n++;
+	DIR *d = opendir(dir);
+	if (!d)
+		return n;
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (e->d_type != DT_DIR || e->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *sub = xasprintf("%s/%s", dir, e->d_name);
+		long s = count_lines_tree(sub);
+		if (s > 0)
+			n += s;
+	}
+	closedir(d);
+	return n;
+}
+
+/* numproc as OpenVZ counts it: processes and threads (pids.current) */
+long vz_cg_count_procs(const struct vz_cgroups *cg, const char *rel)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		if (!has_ctrl(&cg->h[i], "pids") && !cg->h[i].v2)
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s/pids.current", cg->h[i].mnt, rel);
+		_cleanup_free_ char *v = read_file(p, NULL);
+		if (v)
+			return atol(v);
+	}
+	for (size_t i = 0; i < cg->n; i++) {
+		_cleanup_free_ char *dir = xasprintf("%s/%s", cg->h[i].mnt, rel);
+		long n = count_lines_tree(dir);
+		if (n >= 0)
+			return n;
+	}
+	return -1;
+}

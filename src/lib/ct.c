@@ -1,0 +1,613 @@
+/* The container lifecycle: create, start, stop, mount, destroy, set. Each
+ * command that changes a CT holds its lock for the whole operation. */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "internal.h"
+
+const char *vz_ct_get(const struct vz_ct *ct, const vz_ctx *ctx, const char *key)
+{
+	const char *v = vz_conf_get(&ct->conf, key);
+	if (!v)
+		v = vz_conf_get(&ctx->global, key);
+	return v;
+}
+
+static bool hostname_ok(const char *h)
+{
+	size_t n = strlen(h);
+	if (n == 0 || n > 253 || h[0] == '-' || h[0] == '.')
+		return false;
+	for (const char *p = h; *p; p++)
+		if (!(isalnum((unsigned char)*p) || *p == '-' || *p == '.'))
+			return false;
+	return true;
+}
+
+int vz_ct_load(vz_ctx *ctx, unsigned ctid, struct vz_ct *ct, vz_error *err)
+{
+	memset(ct, 0, sizeof(*ct));
+	ct->ctid = ctid;
+	ct->conf_path = vz_ct_conf_path(ctx, ctid);
+	int r = vz_conf_load(&ct->conf, ct->conf_path, err);
+	if (r) {
+		if (r == VZ_E_NOCONF)
+			vz_err(err, VZ_E_NOCONF, "CT %u does not exist", ctid);
+		free(ct->conf_path);
+		ct->conf_path = NULL;
+		return r;
+	}
+	const char *priv = vz_ct_get(ct, ctx, "VE_PRIVATE");
+	const char *root = vz_ct_get(ct, ctx, "VE_ROOT");
+	if (!priv || !*priv || !root || !*root) {
+		vz_ct_free(ct);
+		return vz_err(err, VZ_E_CONFIG, "CT %u: VE_PRIVATE or VE_ROOT is not set", ctid);
+	}
+	_cleanup_free_ char *p = vz_subst_veid(priv, ctid);
+	_cleanup_free_ char *q = vz_subst_veid(root, ctid);
+	if (strstr(p, "/../") || strstr(q, "/../") || p[0] != '/' || q[0] != '/') {
+		vz_ct_free(ct);
+		return vz_err(err, VZ_E_CONFIG, "CT %u: VE_PRIVATE/VE_ROOT must be absolute paths",
+			      ctid);
+	}
+	ct->private_dir = vz_path(ctx, p);
+	ct->root_dir = vz_path(ctx, q);
+	ct->hostname = xstrdup(vz_conf_get(&ct->conf, "HOSTNAME"));
+	const char *u = vz_conf_get(&ct->conf, "LOCAL_UID");
+	const char *g = vz_conf_get(&ct->conf, "LOCAL_GID");
+	char *end = NULL;
+	unsigned long uv = u ? strtoul(u, &end, 10) : 0;
+	if (u && (*end || uv > 0xffffffffUL - VZ_IDMAP_SIZE)) {
+		vz_ct_free(ct);
+		return vz_err(err, VZ_E_CONFIG, "CT %u: LOCAL_UID %s is not a valid id", ctid, u);
+	}
+	ct->uid_base = (uid_t)uv;
+	unsigned long gv = g ? strtoul(g, &end, 10) : uv;
+	if (g && (*end || gv > 0xffffffffUL - VZ_IDMAP_SIZE || (gv == 0) != (uv == 0))) {
+		vz_ct_free(ct);
+		return vz_err(err, VZ_E_CONFIG, "CT %u: LOCAL_GID %s is not valid", ctid, g);
+	}
+	ct->gid_base = (gid_t)gv;
+	const char *t = vz_ct_get(ct, ctx, "STOP_TIMEOUT");
+	ct->stop_timeout = t ? (unsigned)strtoul(t, NULL, 10) : 0;
+	if (ct->stop_timeout == 0)
+		ct->stop_timeout = VZ_DEFAULT_STOP_TIMEOUT;
+	return 0;
+}
+
+void vz_ct_free(struct vz_ct *ct)
+{
+	vz_conf_free(&ct->conf);
+	free(ct->conf_path);
+	free(ct->private_dir);
+	free(ct->root_dir);
+	free(ct->hostname);
+	memset(ct, 0, sizeof(*ct));
+}
+
+static char *name_link(vz_ctx *ctx, const char *name)
+{
+	return xasprintf("%s/%s", ctx->names_dir, name);
+}
+
+/* 0 when name is free or already ours */
+static int name_free(vz_ctx *ctx, const char *name, unsigned ctid, vz_error *err)
+{
+	unsigned other;
+	vz_error e;
+	if (vz_ct_resolve(ctx, name, &other, &e) == 0 && other != ctid) {
+		_cleanup_free_ char *conf = vz_ct_conf_path(ctx, other);
+		if (path_exists(conf))
+			return vz_err(err, VZ_E_NAME, "CT name %s is already used by CT %u",
+				      name, other);
+	}
+	return 0;
+}
+
+static int set_name_link(vz_ctx *ctx, unsigned ctid, const char *old,
+			 const char *name, vz_error *err)
+{
+	_cleanup_free_ char *link = name_link(ctx, name);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp%d", link, (int)getpid());
+	_cleanup_free_ char *target = xasprintf("../conf/%u.conf", ctid);
+	(void)unlink(tmp);
+	if (symlink(target, tmp) < 0 || rename(tmp, link) < 0) {
+		int e = errno;
+		(void)unlink(tmp);
+		return vz_err_errno(err, VZ_E_NAME, e, "CT %u: cannot record name %s", ctid,
+				    name);
+	}
+	if (old && *old && strcmp(old, name)) {
+		_cleanup_free_ char *ol = name_link(ctx, old);
+		(void)unlink(ol);
+	}
+	return 0;
+}
+
+int vz_ct_create(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
+		 vz_error *err)
+{
+	const char *tmpl = o->ostemplate ? o->ostemplate
+					 : vz_conf_get(&ctx->global, "DEF_OSTEMPLATE");
+	if (!tmpl || !*tmpl)
+		return vz_err(err, VZ_E_NOTEMPLATE_SET,
+			      "CT %u: no --ostemplate given and no DEF_OSTEMPLATE", ctid);
+	if (!vz_template_name_ok(tmpl))
+		return vz_err(err, VZ_E_BADVALUE, "CT %u: invalid OS template name %.64s", ctid,
+			      tmpl);
+	if (o->name && vz_name_check(o->name, err))
+		return err->code;
+	if (o->hostname && !hostname_ok(o->hostname))
+		return vz_err(err, VZ_E_HOSTNAME, "CT %u: invalid hostname %.64s", ctid,
+			      o->hostname);
+	if (o->description && !vz_conf_value_ok(o->description))
+		return vz_err(err, VZ_E_BADVALUE, "CT %u: description may not hold quotes or newlines",
+			      ctid);
+	const char *sample = o->config ? o->config : vz_conf_get(&ctx->global, "CONFIGFILE");
+	if (sample && (!vz_template_name_ok(sample)))
+		return vz_err(err, VZ_E_BADVALUE, "CT %u: invalid config name %.64s", ctid, sample);
+
+	int lfd = -1, ifd = -1, r;
+	_cleanup_free_ char *pparent = NULL;
+	if ((r = vz_lock_ct(ctx, ctid, "create", &lfd, err)))
+		return r;
+	struct vz_ct ct = {.ctid = ctid};
+	ct.conf_path = vz_ct_conf_path(ctx, ctid);
+	char *layer = NULL;
+	if (path_exists(ct.conf_path)) {
+		r = vz_err(err, VZ_E_PRIVEXISTS, "CT %u already exists", ctid);
+		goto out;
+	}
+	if (o->name && (r = name_free(ctx, o->name, ctid, err)))
+		goto out;
+	if (sample && *sample) {
+		_cleanup_free_ char *sp = xasprintf("%s/ve-%s.conf-sample", ctx->conf_dir, sample);
+		if (path_exists(sp)) {
+			if ((r = vz_conf_load(&ct.conf, sp, err)))
+				goto out;
+		} else if (o->config) {
+			r = vz_err(err, VZ_E_CONFIG, "CT %u: sample config %s not found", ctid, sp);
+			goto out;
+		}
+	}
+	/* these come from vz.conf, not from a sample */
+	vz_conf_unset(&ct.conf, "VE_ROOT");
+	vz_conf_unset(&ct.conf, "VE_PRIVATE");
+	if ((r = vz_template_layer(ctx, tmpl, &layer, err)))
+		goto out;
+	if ((r = vz_lock_global(ctx, "idmap", &ifd, err)))
+		goto out;
+	uid_t base = 0;
+	if ((r = vz_idmap_alloc(ctx, ctid, &base, err)))
+		goto out;
+	char num[32];
+	vz_conf_set(&ct.conf, "OSTEMPLATE", tmpl);
+	vz_conf_set(&ct.conf, "VE_LAYOUT", "overlay");
+	vz_conf_set(&ct.conf, "VE_ROOT", vz_conf_get(&ctx->global, "VE_ROOT"));
+	vz_conf_set(&ct.conf, "VE_PRIVATE", vz_conf_get(&ctx->global, "VE_PRIVATE"));
+	snprintf(num, sizeof(num), "%u", (unsigned)base);
+	vz_conf_set(&ct.conf, "LOCAL_UID", num);
+	vz_conf_set(&ct.conf, "LOCAL_GID", num);
+	if (o->hostname)
+		vz_conf_set(&ct.conf, "HOSTNAME", o->hostname);
+	if (o->name)
+		vz_conf_set(&ct.conf, "NAME", o->name);
+	if (o->description)
+		vz_conf_set(&ct.conf, "DESCRIPTION", o->description);
+	if (sample && *sample)
+		vz_conf_set(&ct.conf, "ORIGIN_SAMPLE", sample);
+	{
+		const char *priv = vz_conf_get(&ct.conf, "VE_PRIVATE");
+		const char *root = vz_conf_get(&ct.conf, "VE_ROOT");
+		if (!priv || !root) {
+			r = vz_err(err, VZ_E_CONFIG, "vz.conf: VE_PRIVATE and VE_ROOT must be set");
+			goto out;
+		}
+		_cleanup_free_ char *p = vz_subst_veid(priv, ctid);
+		_cleanup_free_ char *q = vz_subst_veid(root, ctid);
+		ct.private_dir = vz_path(ctx, p);
+		ct.root_dir = vz_path(ctx, q);
+	}
+	pparent = xstrdup(ct.private_dir);
+	*strrchr(pparent, '/') = '\0';
+	if (mkdir_p(pparent, 0755) < 0) {
+		r = vz_err_errno(err, VZ_E_CREATEPRIV, errno, "cannot create %s", pparent);
+		goto out;
+	}
+	vz_log(ctx, ctid, VZ_LOG_INFO, "Creating container private area (%s)", tmpl);
+	if ((r = vz_storage_create(ctx, &ct, layer, err)))
+		goto out;
+	if ((r = vz_conf_save(&ct.conf, ct.conf_path, err))) {
+		(void)vz_storage_destroy(ctx, &ct, NULL);
+		goto out;
+	}
+	if (o->name && (r = set_name_link(ctx, ctid, NULL, o->name, err))) {
+		(void)vz_storage_destroy(ctx, &ct, NULL);
+		(void)unlink(ct.conf_path);
+		goto out;
+	}
+	vz_log(ctx, ctid, VZ_LOG_INFO, "Container private area was created");
+out:
+	vz_unlock(ifd);
+	free(layer);
+	vz_ct_free(&ct);
+	vz_unlock(lfd);
+	return r;
+}
+
+static bool is_running(vz_ctx *ctx, unsigned ctid, struct vz_state *st)
+{
+	return vz_state_read(ctx, ctid, st) == 1;
+}
+
+/* Waits for a pid that is not our child to exit. */
+static bool wait_pid_gone(pid_t pid, int ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return true;
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	int r = poll(&pf, 1, ms);
+	close(fd);
+	return r > 0;
+}
+
+/* A monitor that is going down finishes its cleanup before anyone starts
+ * the CT again; one that died leaves it to us. */
+static void settle(vz_ctx *ctx, struct vz_ct *ct)
+{
+	struct vz_state st;
+	if (vz_state_read(ctx, ct->ctid, &st) == 1)
+		return;
+	if (st.monitor_pid > 0 && !wait_pid_gone(st.monitor_pid, 15000))
+		return;
+	_cleanup_free_ char *path = vz_state_path(ctx, ct->ctid);
+	if (!path_exists(path))
+		return;
+	struct vz_cgroups cg;
+	vz_error e;
+	if (vz_cg_detect(&cg, &e) == 0) {
+		_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+		(void)vz_cg_destroy(&cg, rel);
+		vz_cg_free(&cg);
+	}
+	(void)vz_storage_umount(ctx, ct, &e);
+	vz_state_remove(ctx, ct->ctid);
+}
+
+static int wait_ready(vz_ctx *ctx, unsigned ctid, vz_error *err)
+{
+	char *argv[] = {"/bin/sh", "-c",
+			"if [ -d /run/systemd/system ]; then systemctl is-system-running --wait "
+			">/dev/null 2>&1; fi; exit 0",
+			NULL};
+	for (int i = 0; i < 600; i++) {
+		int st = -1;
+		vz_error e;
+		if (vz_ct_exec(ctx, ctid, VZ_EXEC_DIRECT, argv, &st, &e) == 0 && st == 0)
+			return 0;
+		struct timespec ts = {0, 100 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	return vz_err(err, VZ_E_STARTWAIT, "CT %u: did not become ready", ctid);
+}
+
+static int do_start(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
+{
+	struct vz_state st;
+	settle(ctx, ct);
+	if (is_running(ctx, ct->ctid, &st))
+		return vz_err(err, VZ_E_RUNNING, "CT %u is already running", ct->ctid);
+	if (!(flags & VZ_START_FORCE) &&
+	    vz_parse_bool(vz_conf_get(&ct->conf, "DISABLED")) == 1)
+		return vz_err(err, VZ_E_CONFIG, "CT %u is disabled (DISABLED=yes); use --force",
+			      ct->ctid);
+	if (!path_exists(ct->private_dir))
+		return vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist",
+			      ct->ctid, ct->private_dir);
+	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Starting container...");
+	bool mounted_here = false;
+	if (!is_mountpoint(ct->root_dir)) {
+		int r = vz_storage_mount(ctx, ct, err);
+		if (r)
+			return r;
+		mounted_here = true;
+	}
+	_cleanup_free_ char *init = xasprintf("%s/sbin/init", ct->root_dir);
+	_cleanup_free_ char *sh = xasprintf("%s/bin/sh", ct->root_dir);
+	struct stat sb;
+	int r = 0;
+	if (lstat(init, &sb) < 0 || lstat(sh, &sb) < 0)
+		r = vz_err(err, VZ_E_BROKEN, "CT %u is broken: no /sbin/init or /bin/sh",
+			   ct->ctid);
+	if (!r)
+		r = vz_spawn_ct(ctx, ct, err);
+	if (r) {
+		vz_error e;
+		if (mounted_here)
+			(void)vz_storage_umount(ctx, ct, &e);
+		return r;
+	}
+	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Container start in progress...");
+	if (flags & VZ_START_WAIT)
+		return wait_ready(ctx, ct->ctid, err);
+	return 0;
+}
+
+int vz_ct_start(vz_ctx *ctx, unsigned ctid, int flags, vz_error *err)
+{
+	int lfd, r;
+	struct vz_ct ct;
+	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
+		return r;
+	if ((r = vz_lock_ct(ctx, ctid, "start", &lfd, err)) == 0) {
+		r = do_start(ctx, &ct, flags, err);
+		vz_unlock(lfd);
+	}
+	vz_ct_free(&ct);
+	return r;
+}
+
+static int do_stop(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
+{
+	struct vz_state st;
+	if (!is_running(ctx, ct->ctid, &st)) {
+		settle(ctx, ct);
+		return vz_err(err, VZ_E_NOTRUNNING, "CT %u is not running", ct->ctid);
+	}
+	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Stopping container ...");
+	int pidfd = (int)syscall(SYS_pidfd_open, st.init_pid, 0);
+	if (pidfd < 0)
+		return vz_err_errno(err, VZ_E_STOP, errno, "CT %u: pidfd", ct->ctid);
+	bool gone = false;
+	if (!(flags & VZ_STOP_FAST)) {
+		int sig = atoi(st.halt_signal);
+		if (sig <= 0 || sig >= NSIG)
+			sig = SIGPWR;
+		if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0)
+			gone = wait_pid_gone(st.init_pid, (int)ct->stop_timeout * 1000);
+		if (!gone)
+			vz_log(ctx, ct->ctid, VZ_LOG_WARN,
+			       "CT %u did not stop in %u s, killing it", ct->ctid, ct->stop_timeout);
+	}
+	if (!gone) {
+		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+		gone = wait_pid_gone(st.init_pid, 10000);
+	}
+	close(pidfd);
+	if (!gone)
+		return vz_err(err, VZ_E_STOP, "CT %u: unable to stop: init does not exit",
+			      ct->ctid);
+	/* the monitor unmounts and removes the state; wait for it */
+	if (st.monitor_pid > 0 && !wait_pid_gone(st.monitor_pid, 30000))
+		return vz_err(err, VZ_E_STOP, "CT %u: its monitor (pid %d) does not finish",
+			      ct->ctid, (int)st.monitor_pid);
+	settle(ctx, ct);
+	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Container was stopped");
+	return 0;
+}
+
+int vz_ct_stop(vz_ctx *ctx, unsigned ctid, int flags, vz_error *err)
+{
+	int lfd, r;
+	struct vz_ct ct;
+	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
+		return r;
+	if ((r = vz_lock_ct(ctx, ctid, "stop", &lfd, err)) == 0) {
+		r = do_stop(ctx, &ct, flags, err);
+		vz_unlock(lfd);
+	}
+	vz_ct_free(&ct);
+	return r;
+}
+
+int vz_ct_restart(vz_ctx *ctx, unsigned ctid, int start_flags, int stop_flags,
+		  vz_error *err)
+{
+	int lfd, r;
+	struct vz_ct ct;
+	struct vz_state st;
+	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
+		return r;
+	if ((r = vz_lock_ct(ctx, ctid, "restart", &lfd, err)) == 0) {
+		if (is_running(ctx, ctid, &st))
+			r = do_stop(ctx, &ct, stop_flags, err);
+		if (!r)
+			r = do_start(ctx, &ct, start_flags, err);
+		vz_unlock(lfd);
+	}
+	vz_ct_free(&ct);
+	return r;
+}
+
+int vz_ct_mount(vz_ctx *ctx, unsigned ctid, vz_error *err)
+{
+	int lfd, r;
+	struct vz_ct ct;
+	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
+		return r;
+	if ((r = vz_lock_ct(ctx, ctid, "mount", &lfd, err)) == 0) {
+		settle(ctx, &ct);
+		r = vz_storage_mount(ctx, &ct, err);
+		vz_unlock(lfd);
+	}
+	vz_ct_free(&ct);
+	return r;
+}
+
+int vz_ct_umount(vz_ctx *ctx, unsigned ctid, vz_error *err)
+{
+	int lfd, r;
+	struct vz_ct ct;
+	struct vz_state st;
+	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
+		return r;
+	if ((r = vz_lock_ct(ctx, ctid, "umount", &lfd, err)) == 0) {
+		if (is_running(ctx, ctid, &st))
+			r = vz_err(err, VZ_E_RUNNING, "CT %u is running; stop it first", ctid);
+		else
+			r = vz_storage_umount(ctx, &ct, err);
+		vz_unlock(lfd);
+	}
+	vz_ct_free(&ct);
+	return r;
+}
+
+int vz_ct_destroy(vz_ctx *ctx, unsigned ctid, vz_error *err)
+{
+	int lfd, r;
+	struct vz_ct ct;
+	struct vz_state st;
+	_cleanup_free_ char *gone = NULL;
+	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
+		return r;
+	if ((r = vz_lock_ct(ctx, ctid, "destroy", &lfd, err)))
+		goto out;
+	settle(ctx, &ct);
+	if (is_running(ctx, ctid, &st)) {
+		r = vz_err(err, VZ_E_RUNNING, "CT %u is running; stop it first", ctid);
+		goto unlock;
+	}
+	vz_error e;
+	if (is_mountpoint(ct.root_dir) && (r = vz_storage_umount(ctx, &ct, err)))
+		goto unlock;
+	vz_log(ctx, ctid, VZ_LOG_INFO, "Destroying container private area: %s",
+	       ct.private_dir);
+	if ((r = vz_storage_destroy(ctx, &ct, err)))
+		goto unlock;
+	const char *name = vz_conf_get(&ct.conf, "NAME");
+	if (name && *name && vz_name_check(name, &e) == 0) {
+		unsigned owner;
+		_cleanup_free_ char *link = name_link(ctx, name);
+		if (vz_ct_resolve(ctx, name, &owner, &e) == 0 && owner == ctid)
+			(void)unlink(link);
+	}
+	gone = xasprintf("%s.destroyed", ct.conf_path);
+	if (rename(ct.conf_path, gone) < 0)
+		r = vz_err_errno(err, VZ_E_DELETE, errno, "CT %u: cannot remove %s", ctid,
+				 ct.conf_path);
+	else
+		vz_log(ctx, ctid, VZ_LOG_INFO, "Container private area was destroyed");
+unlock:
+	vz_unlock(lfd);
+out:
+	vz_ct_free(&ct);
+	return r;
+}
+
+int vz_ct_status(vz_ctx *ctx, unsigned ctid, struct vz_status *s, vz_error *err)
+{
+	(void)err;
+	memset(s, 0, sizeof(*s));
+	struct vz_ct ct;
+	vz_error e;
+	if (vz_ct_load(ctx, ctid, &ct, &e)) {
+		if (e.code != VZ_E_NOCONF) {
+			*err = e;
+			return e.code;
+		}
+		return 0;
+	}
+	s->exists = path_exists(ct.private_dir);
+	s->mounted = is_mountpoint(ct.root_dir);
+	struct vz_state st;
+	if (vz_state_read(ctx, ctid, &st) == 1) {
+		s->running = true;
+		s->init_pid = st.init_pid;
+	}
+	vz_ct_free(&ct);
+	return 0;
+}
+
+/* Applies the hostname inside a running CT: its UTS name and /etc/hostname. */
+static int set_hostname_live(vz_ctx *ctx, struct vz_ct *ct, const char *h,
+			     vz_error *err)
+{
+	struct vz_state st;
+	if (!vz_state_read(ctx, ct->ctid, &st))
+		return 0;
+	pid_t x = fork();
+	if (x < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
+	if (x == 0) {
+		vz_error e;
+		if (vz_enter_ct(ctx, ct, &st, &e) || setresuid(0, 0, 0) < 0 ||
+		    sethostname(h, strlen(h)) < 0)
+			_exit(1);
+		char buf[300];
+		int n = snprintf(buf, sizeof(buf), "%s\n", h);
+		(void)write_file("/etc/hostname", buf, (size_t)n, O_CREAT | O_TRUNC);
+		_exit(0);
+	}
+	int s;
+	(void)waitpid(x, &s, 0);
+	if (!WIFEXITED(s) || WEXITSTATUS(s))
+		return vz_err(err, VZ_E_HOSTNAME, "CT %u: cannot set hostname %s", ct->ctid, h);
+	return 0;
+}
+
+int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error *err)
+{
+	if (o->hostname && !hostname_ok(o->hostname))
+		return vz_err(err, VZ_E_HOSTNAME, "CT %u: invalid hostname %.64s", ctid,
+			      o->hostname);
+	if (o->name && vz_name_check(o->name, err))
+		return err->code;
+	if (o->description && !vz_conf_value_ok(o->description))
+		return vz_err(err, VZ_E_BADVALUE,
+			      "CT %u: description may not hold quotes or newlines", ctid);
+	if (!o->save && (o->name || o->description || o->onboot >= 0))
+		return vz_err(err, VZ_E_BADOPT,
+			      "CT %u: --name, --description and --onboot need --save", ctid);
+	if (!o->hostname && !o->name && !o->description && o->onboot < 0)
+		return vz_err(err, VZ_E_NOTENOUGH, "CT %u: nothing to set", ctid);
+	int lfd, r;
+	struct vz_ct ct;
+	struct vz_state st;
+	_cleanup_free_ char *old = NULL;
+	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
+		return r;
+	if ((r = vz_lock_ct(ctx, ctid, "set", &lfd, err)))
+		goto out;
+	bool running = is_running(ctx, ctid, &st);
+	if (!running && !o->save) {
+		r = vz_err(err, VZ_E_NOTRUNNING,
+			   "CT %u is not running: nothing applied (use --save)", ctid);
+		goto unlock;
+	}
+	const char *oldname = vz_conf_get(&ct.conf, "NAME");
+	old = oldname ? xstrdup(oldname) : NULL;
+	if (o->name && (r = name_free(ctx, o->name, ctid, err)))
+		goto unlock;
+	if (o->hostname && running && (r = set_hostname_live(ctx, &ct, o->hostname, err)))
+		goto unlock;
+	if (o->save) {
+		if (o->hostname)
+			vz_conf_set(&ct.conf, "HOSTNAME", o->hostname);
+		if (o->name)
+			vz_conf_set(&ct.conf, "NAME", o->name);
+		if (o->description)
+			vz_conf_set(&ct.conf, "DESCRIPTION", o->description);
+		if (o->onboot >= 0)
+			vz_conf_set(&ct.conf, "ONBOOT", o->onboot ? "yes" : "no");
+		if ((r = vz_conf_save(&ct.conf, ct.conf_path, err)))
+			goto unlock;
+		if (o->name && (r = set_name_link(ctx, ctid, old, o->name, err)))
+			goto unlock;
+		vz_log(ctx, ctid, VZ_LOG_INFO, "Saved parameters for CT %u", ctid);
+	}
+unlock:
+	vz_unlock(lfd);
+out:
+	vz_ct_free(&ct);
+	return r;
+}

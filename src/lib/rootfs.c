@@ -1,0 +1,155 @@
+/* The CT's filesystem view, built inside its mount namespace before
+ * pivot_root: /proc, read-only /sys with its own cgroup mounts, a /dev
+ * with only the standard nodes, devpts with a private ptmx, a console,
+ * and tmpfs on /run. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include "internal.h"
+
+#define MFLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+static int mnt(const char *root, const char *src, const char *dst, const char *type,
+	       unsigned long flags, const char *data, vz_error *err)
+{
+	_cleanup_free_ char *p = xasprintf("%s%s", root, dst);
+	if (mkdir_p(p, 0755) < 0 && errno != EEXIST)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot create %s", dst);
+	if (mount(src, p, type, flags, data) < 0)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot mount %s on %s",
+				    type ? type : src, dst);
+	return 0;
+}
+
+/* Device nodes cannot be made in a user namespace: bind the host's. */
+static int bind_dev(const char *root, const char *name, vz_error *err)
+{
+	_cleanup_free_ char *src = xasprintf("/dev/%s", name);
+	_cleanup_free_ char *dst = xasprintf("%s/dev/%s", root, name);
+	int fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+	if (fd < 0)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot create /dev/%s", name);
+	close(fd);
+	if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot bind /dev/%s", name);
+	return 0;
+}
+
+static void mount_cgroups(const char *root)
+{
+	struct vz_cgroups cg;
+	vz_error e;
+	if (vz_cg_detect(&cg, &e))
+		return;
+	_cleanup_free_ char *base = xasprintf("%s/sys/fs/cgroup", root);
+	if (mount("cgroup", base, "tmpfs", MFLAGS, "mode=755,size=64k") < 0) {
+		vz_cg_free(&cg);
+		return;
+	}
+	for (size_t i = 0; i < cg.n; i++) {
+		const char *m = strrchr(cg.h[i].mnt, '/');
+		_cleanup_free_ char *dst = xasprintf("%s%s", base, m ? m : "/unified");
+		if (mkdir(dst, 0755) < 0 && errno != EEXIST)
+			continue;
+		/* our cgroup namespace makes the CT's cgroup the root seen here */
+		if (cg.h[i].v2)
+			(void)mount("cgroup2", dst, "cgroup2", MFLAGS, NULL);
+		else
+			(void)mount("cgroup", dst, "cgroup", MFLAGS, cg.h[i].ctrls);
+	}
+	/* v1 hosts also link cpu,cpuacct style names as the host does */
+	(void)mount(NULL, base, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MFLAGS, NULL);
+	vz_cg_free(&cg);
+}
+
+static int make_console(const char *root, int *master, vz_error *err)
+{
+	_cleanup_free_ char *ptmx = xasprintf("%s/dev/pts/ptmx", root);
+	int m = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot open the CT's ptmx");
+	char name[64];
+	if (unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0) {
+		close(m);
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot set up the console pty");
+	}
+	/* ptsname is the path inside the CT; reach it through the root */
+	const char *pts = strstr(name, "/pts/");
+	_cleanup_free_ char *slave = xasprintf("%s/dev%s", root, pts ? pts : "/pts/0");
+	_cleanup_free_ char *console = xasprintf("%s/dev/console", root);
+	int fd = open(console, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		close(fd);
+	if (fd < 0 || mount(slave, console, NULL, MS_BIND, NULL) < 0) {
+		int e = errno;
+		close(m);
+		return vz_err_errno(err, VZ_E_MOUNT, e, "cannot bind the console");
+	}
+	*master = m;
+	return 0;
+}
+
+int vz_rootfs_setup(const char *root, bool userns, int *console_master,
+		    vz_error *err)
+{
+	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom",
+					    "tty"};
+	static const char *const links[][2] = {
+		{"/proc/self/fd", "fd"}, {"/proc/self/fd/0", "stdin"},
+		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
+		{"pts/ptmx", "ptmx"}, {"/proc/kcore", "core"}};
+	int r;
+	*console_master = -1;
+	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot bind %s", root);
+	if ((r = mnt(root, "proc", "/proc", "proc", MFLAGS, NULL, err)))
+		return r;
+	if (!userns) {
+		/* without a user namespace these would reach the host */
+		_cleanup_free_ char *sys = xasprintf("%s/proc/sys", root);
+		_cleanup_free_ char *sysrq = xasprintf("%s/proc/sysrq-trigger", root);
+		if (mount(sys, sys, NULL, MS_BIND, NULL) < 0 ||
+		    mount(NULL, sys, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MFLAGS, NULL) < 0 ||
+		    mount("/dev/null", sysrq, NULL, MS_BIND, NULL) < 0)
+			return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot protect /proc");
+	}
+	if ((r = mnt(root, "sysfs", "/sys", "sysfs", MFLAGS | MS_RDONLY, NULL, err)))
+		return r;
+	mount_cgroups(root);
+	if ((r = mnt(root, "devtmp", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,
+		     "mode=755,size=65536k", err)))
+		return r;
+	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++)
+		if ((r = bind_dev(root, nodes[i], err)))
+			return r;
+	for (size_t i = 0; i < ARRAY_SIZE(links); i++) {
+		_cleanup_free_ char *l = xasprintf("%s/dev/%s", root, links[i][1]);
+		if (symlink(links[i][0], l) < 0 && errno != EEXIST)
+			return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot link /dev/%s",
+					    links[i][1]);
+	}
+	if ((r = mnt(root, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+		     "newinstance,ptmxmode=0666,mode=0620,gid=5", err)))
+		return r;
+	if ((r = mnt(root, "shm", "/dev/shm", "tmpfs", MFLAGS, "mode=1777", err)))
+		return r;
+	if ((r = mnt(root, "mqueue", "/dev/mqueue", "mqueue", MFLAGS, NULL, err)))
+		return r;
+	if ((r = mnt(root, "run", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755", err)))
+		return r;
+	if ((r = make_console(root, console_master, err)))
+		return r;
+	if (chdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
+		int e = errno;
+		close(*console_master);
+		*console_master = -1;
+		return vz_err_errno(err, VZ_E_MOUNT, e, "cannot pivot_root into %s", root);
+	}
+	return 0;
+}

@@ -1,0 +1,335 @@
+/* Starting a CT: a small monitor process (the forked vzctl) creates the
+ * CT's init in new namespaces and stays its parent, so it sees init exit:
+ * a halt or crash cleans everything up, a reboot starts init again. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/sched.h>
+#include <termios.h>
+#include "internal.h"
+
+#define CONSOLE_LOG_MAX (1 << 20)
+
+struct init_proc {
+	pid_t pid;
+	int pidfd;
+	int console;
+};
+
+static void child_fail(int sock, const vz_error *e)
+{
+	char buf[sizeof(e->msg) + 8];
+	int n = snprintf(buf, sizeof(buf), "E%03d%s", e->code, e->msg);
+	(void)send(sock, buf, (size_t)n, MSG_NOSIGNAL);
+	_exit(1);
+}
+
+/* In the new namespaces; never returns. */
+static void init_child(vz_ctx *ctx, struct vz_ct *ct, int sock)
+{
+	vz_error e = {0};
+	bool userns = ct->uid_base != 0;
+	char go;
+	if (read_all(sock, &go, 1) != 1 || go != 'G')
+		_exit(1);
+	if (userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 ||
+		       setgroups(0, NULL) < 0)) {
+		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: cannot become root inside",
+			     ct->ctid);
+		child_fail(sock, &e);
+	}
+	if (unshare(CLONE_NEWCGROUP) < 0) {
+		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: cgroup namespace", ct->ctid);
+		child_fail(sock, &e);
+	}
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+		vz_err_errno(&e, VZ_E_MOUNT, errno, "CT %u: private mounts", ct->ctid);
+		child_fail(sock, &e);
+	}
+	int console = -1;
+	if (vz_rootfs_setup(ct->root_dir, userns, &console, &e))
+		child_fail(sock, &e);
+	if (send_fd(sock, console) < 0) {
+		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: console", ct->ctid);
+		child_fail(sock, &e);
+	}
+	close(console);
+	const char *hn = ct->hostname && *ct->hostname ? ct->hostname : "localhost";
+	if (sethostname(hn, strlen(hn)) < 0) {
+		vz_err_errno(&e, VZ_E_HOSTNAME, errno, "CT %u: hostname %s", ct->ctid, hn);
+		child_fail(sock, &e);
+	}
+	if (vz_net_lo_up(&e))
+		child_fail(sock, &e);
+	if (setsid() < 0) {
+		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: setsid", ct->ctid);
+		child_fail(sock, &e);
+	}
+	int cfd = open("/dev/console", O_RDWR | O_CLOEXEC);
+	if (cfd < 0 || ioctl(cfd, TIOCSCTTY, 0) < 0 || dup2(cfd, 0) < 0 ||
+	    dup2(cfd, 1) < 0 || dup2(cfd, 2) < 0) {
+		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: /dev/console", ct->ctid);
+		child_fail(sock, &e);
+	}
+	if (cfd > 2)
+		close(cfd);
+	if (vz_caps_apply_bounding(vz_ct_get(ct, ctx, "CAPABILITY"), &e))
+		child_fail(sock, &e);
+	/* no host descriptor may reach the CT's init; sock closes at exec */
+	if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) < 0) {
+		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: close_range", ct->ctid);
+		child_fail(sock, &e);
+	}
+	char *const argv[] = {"/sbin/init", NULL};
+	char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+			      "TERM=linux", "container=vz", "HOME=/", NULL};
+	execve(argv[0], argv, envp);
+	vz_err_errno(&e, VZ_E_BROKEN, errno, "CT %u: cannot run /sbin/init", ct->ctid);
+	child_fail(sock, &e);
+}
+
+static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
+		      const char *cgrel, struct init_proc *ip, vz_error *err)
+{
+	int sk[2];
+	ip->pid = -1;
+	ip->pidfd = -1;
+	ip->console = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "socketpair");
+	unsigned long long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
+				   CLONE_NEWIPC | CLONE_NEWNET | CLONE_PIDFD;
+	if (ct->uid_base)
+		flags |= CLONE_NEWUSER;
+	int pidfd = -1;
+	struct clone_args ca = {.flags = flags, .pidfd = (uintptr_t)&pidfd,
+				.exit_signal = SIGCHLD};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	if (pid < 0) {
+		int e = errno;
+		close(sk[0]);
+		close(sk[1]);
+		return vz_err_errno(err, VZ_E_SYSTEM, e, "CT %u: clone", ct->ctid);
+	}
+	if (pid == 0) {
+		close(sk[0]);
+		init_child(ctx, ct, sk[1]);
+	}
+	close(sk[1]);
+	ip->pid = pid;
+	ip->pidfd = pidfd;
+	int r = 0;
+	if (ct->uid_base)
+		r = vz_write_idmaps(pid, ct->uid_base, ct->gid_base, err);
+	if (!r)
+		r = vz_cg_attach(cg, cgrel, pid, err);
+	if (!r && send(sk[0], "G", 1, MSG_NOSIGNAL) != 1)
+		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: init died early", ct->ctid);
+	if (!r) {
+		ip->console = recv_fd(sk[0]);
+		/* EOF after the console: exec succeeded; a message: it failed */
+		char buf[sizeof(err->msg) + 8];
+		ssize_t n = recv(sk[0], buf, sizeof(buf) - 1, 0);
+		if (n > 4 && buf[0] == 'E') {
+			buf[n] = '\0';
+			int code = atoi((char[]){buf[1], buf[2], buf[3], 0});
+			r = vz_err(err, code ? code : VZ_E_SYSTEM, "%s", buf + 4);
+		} else if (ip->console < 0) {
+			r = vz_err(err, VZ_E_SYSTEM, "CT %u: init failed to start", ct->ctid);
+		}
+	}
+	close(sk[0]);
+	if (r) {
+		kill(pid, SIGKILL);
+		(void)waitpid(pid, NULL, 0);
+		close(pidfd);
+		if (ip->console >= 0)
+			close(ip->console);
+		ip->pid = -1;
+		ip->pidfd = -1;
+		ip->console = -1;
+	}
+	return r;
+}
+
+static int halt_signal_for(const struct vz_ct *ct)
+{
+	_cleanup_free_ char *init = xasprintf("%s/sbin/init", ct->root_dir);
+	char target[256];
+	ssize_t n = readlink(init, target, sizeof(target) - 1);
+	target[n > 0 ? n : 0] = '\0';
+	if (strstr(target, "systemd"))
+		return SIGRTMIN + 4; /* systemd: poweroff */
+	if (strstr(target, "busybox"))
+		return SIGUSR2;      /* busybox init: poweroff */
+	return SIGPWR;               /* sysvinit and most others */
+}
+
+/* Keeps the tail of the console; init blocks if nobody reads it. */
+static void drain_console(int master, int logfd)
+{
+	char buf[4096];
+	ssize_t n = read(master, buf, sizeof(buf));
+	if (n <= 0 || logfd < 0)
+		return;
+	struct stat st;
+	if (fstat(logfd, &st) == 0 && st.st_size > CONSOLE_LOG_MAX)
+		(void)ftruncate(logfd, 0);
+	(void)write_all(logfd, buf, (size_t)n);
+}
+
+static void report(int fd, const vz_error *e)
+{
+	if (fd < 0)
+		return;
+	char buf[sizeof(e->msg) + 8];
+	int n = e ? snprintf(buf, sizeof(buf), "E%03d%s", e->code, e->msg)
+		  : snprintf(buf, sizeof(buf), "K");
+	(void)write_all(fd, buf, (size_t)n);
+	close(fd);
+}
+
+static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
+{
+	struct vz_cgroups cg;
+	vz_error e = {0};
+	_cleanup_free_ char *cgrel = vz_cg_rel(ctx, ct->ctid);
+	_cleanup_free_ char *clog = xasprintf("%s/%u.console", ctx->run_dir, ct->ctid);
+	int logfd = open(clog, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	bool first = true;
+	if (vz_cg_detect(&cg, &e)) {
+		report(rep, &e);
+		_exit(1);
+	}
+	for (;;) {
+		struct init_proc ip;
+		if (vz_cg_create(&cg, cgrel, ct->uid_base, ct->gid_base, &e) ||
+		    spawn_init(ctx, ct, &cg, cgrel, &ip, &e)) {
+			vz_log(ctx, ct->ctid, VZ_LOG_ERR, "%s", e.msg);
+			break;
+		}
+		struct vz_state st = {.monitor_pid = getpid(), .init_pid = ip.pid,
+				      .init_start = proc_starttime(ip.pid)};
+		snprintf(st.halt_signal, sizeof(st.halt_signal), "%d", halt_signal_for(ct));
+		if (vz_state_write(ctx, ct->ctid, &st, &e)) {
+			kill(ip.pid, SIGKILL);
+			(void)waitpid(ip.pid, NULL, 0);
+			break;
+		}
+		if (first) {
+			report(rep, NULL);
+			rep = -1;
+			first = false;
+		}
+		int status = 0;
+		struct pollfd pf[2] = {{.fd = ip.pidfd, .events = POLLIN},
+				       {.fd = ip.console, .events = POLLIN}};
+		for (;;) {
+			if (poll(pf, 2, -1) < 0 && errno != EINTR)
+				break;
+			if (pf[1].revents & POLLIN)
+				drain_console(ip.console, logfd);
+			else if (pf[1].revents & (POLLHUP | POLLERR))
+				pf[1].fd = -1; /* no one has the console open */
+			if (pf[0].revents)
+				break;
+		}
+		(void)waitpid(ip.pid, &status, 0);
+		close(ip.pidfd);
+		close(ip.console);
+		/* init is gone, so is its pid namespace; clear leftovers */
+		(void)vz_cg_destroy(&cg, cgrel);
+		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP) {
+			vz_log(ctx, ct->ctid, VZ_LOG_INFO, "CT %u rebooted itself", ct->ctid);
+			continue;
+		}
+		vz_log(ctx, ct->ctid, VZ_LOG_DEBUG, "init exited (status 0x%x)", status);
+		break;
+	}
+	(void)vz_cg_destroy(&cg, cgrel);
+	_cleanup_free_ char *cgparent = xstrdup(cgrel);
+	*strrchr(cgparent, '/') = '\0';
+	for (size_t i = 0; i < cg.n; i++) { /* the root's parent, once empty */
+		_cleanup_free_ char *d = xasprintf("%s/%s", cg.h[i].mnt, cgparent);
+		(void)rmdir(d);
+	}
+	vz_cg_free(&cg);
+	vz_error ue;
+	if (vz_storage_umount(ctx, ct, &ue) && ue.code != VZ_E_NOTMOUNTED)
+		vz_log(ctx, ct->ctid, VZ_LOG_ERR, "%s", ue.msg);
+	vz_state_remove(ctx, ct->ctid);
+	if (logfd >= 0)
+		close(logfd);
+	vz_log(ctx, ct->ctid, VZ_LOG_DEBUG, "CT %u is down", ct->ctid);
+	if (rep >= 0)
+		report(rep, &e);
+	_exit(first ? 1 : 0);
+}
+
+int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, vz_error *err)
+{
+	int p[2];
+	if (mkdir_p(ctx->run_dir, 0755) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create %s", ctx->run_dir);
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "pipe");
+	fflush(stdout);
+	fflush(stderr);
+	pid_t m = fork();
+	if (m < 0) {
+		close(p[0]);
+		close(p[1]);
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
+	}
+	if (m == 0) {
+		close(p[0]);
+		/* double fork: the monitor is nobody's child but init's */
+		pid_t m2 = fork();
+		if (m2 != 0)
+			_exit(m2 < 0);
+		(void)setsid();
+		signal(SIGINT, SIG_IGN);
+		signal(SIGHUP, SIG_IGN);
+		signal(SIGPIPE, SIG_IGN);
+		char name[16];
+		snprintf(name, sizeof(name), "vzmon %u", ct->ctid);
+		(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			(void)dup2(devnull, 0);
+			(void)dup2(devnull, 1);
+			(void)dup2(devnull, 2);
+			if (devnull > 2)
+				close(devnull);
+		}
+		ctx->verbose = -1; /* the monitor has no terminal; it logs */
+		int keep[2] = {p[1], ctx->log_fd};
+		close_fds_from(3, keep, ctx->log_fd >= 0 ? 2 : 1);
+		monitor(ctx, ct, p[1]);
+	}
+	close(p[1]);
+	char buf[sizeof(err->msg) + 8];
+	ssize_t n = read_all(p[0], buf, sizeof(buf) - 1);
+	close(p[0]);
+	(void)waitpid(m, NULL, 0);
+	if (n >= 1 && buf[0] == 'K')
+		return 0;
+	if (n > 4 && buf[0] == 'E') {
+		buf[n] = '\0';
+		int code = atoi((char[]){buf[1], buf[2], buf[3], 0});
+		return vz_err(err, code ? code : VZ_E_SYSTEM, "%s", buf + 4);
+	}
+	return vz_err(err, VZ_E_SYSTEM, "CT %u: the monitor failed to start it", ct->ctid);
+}

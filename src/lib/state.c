@@ -1,0 +1,55 @@
+/* A running CT's facts in ROOT/run/vz/CTID.state, written by its monitor. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include "internal.h"
+
+int vz_state_write(vz_ctx *ctx, unsigned ctid, const struct vz_state *s,
+		   vz_error *err)
+{
+	if (mkdir_p(ctx->run_dir, 0755) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create %s",
+				    ctx->run_dir);
+	struct vz_conf c = {0};
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%d", (int)s->monitor_pid);
+	vz_conf_set(&c, "MONITOR_PID", buf);
+	snprintf(buf, sizeof(buf), "%d", (int)s->init_pid);
+	vz_conf_set(&c, "INIT_PID", buf);
+	snprintf(buf, sizeof(buf), "%llu", s->init_start);
+	vz_conf_set(&c, "INIT_START", buf);
+	vz_conf_set(&c, "HALT_SIGNAL", s->halt_signal);
+	_cleanup_free_ char *path = vz_state_path(ctx, ctid);
+	int r = vz_conf_save(&c, path, err);
+	vz_conf_free(&c);
+	return r;
+}
+
+int vz_state_read(vz_ctx *ctx, unsigned ctid, struct vz_state *s)
+{
+	memset(s, 0, sizeof(*s));
+	_cleanup_free_ char *path = vz_state_path(ctx, ctid);
+	struct vz_conf c;
+	if (vz_conf_load(&c, path, NULL))
+		return 0;
+	const char *v;
+	if ((v = vz_conf_get(&c, "MONITOR_PID")))
+		s->monitor_pid = (pid_t)atoi(v);
+	if ((v = vz_conf_get(&c, "INIT_PID")))
+		s->init_pid = (pid_t)atoi(v);
+	if ((v = vz_conf_get(&c, "INIT_START")))
+		s->init_start = strtoull(v, NULL, 10);
+	if ((v = vz_conf_get(&c, "HALT_SIGNAL")))
+		snprintf(s->halt_signal, sizeof(s->halt_signal), "%s", v);
+	vz_conf_free(&c);
+	if (s->init_pid <= 0 || proc_starttime(s->init_pid) != s->init_start)
+		return 0;
+	return 1;
+}
+
+void vz_state_remove(vz_ctx *ctx, unsigned ctid)
+{
+	_cleanup_free_ char *path = vz_state_path(ctx, ctid);
+	(void)unlink(path);
+}

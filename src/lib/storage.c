@@ -1,0 +1,278 @@
+/* Storage: the private area is an overlayfs upper layer over the shared
+ * template. Files are kept with unshifted ids (uid 0 on disk): both layers
+ * are shown through idmapped mounts and the overlay is mounted from inside
+ * a user namespace holding the CT's map, so nothing is chowned or copied
+ * and the private area moves between hosts whatever their id ranges. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/mount.h>
+#include "internal.h"
+
+char *vz_storage_layer(vz_ctx *ctx, const struct vz_ct *ct)
+{
+	const char *t = vz_conf_get(&ct->conf, "OSTEMPLATE");
+	if (!t || !vz_template_name_ok(t))
+		return NULL;
+	return xasprintf("%s/layers/%s", ctx->template_dir, t);
+}
+
+int vz_storage_create(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
+		      vz_error *err)
+{
+	(void)layer;
+	if (path_exists(ct->private_dir))
+		return vz_err(err, VZ_E_PRIVEXISTS, "CT %u: private area %s already exists",
+			      ct->ctid, ct->private_dir);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp", ct->private_dir);
+	(void)rm_rf(tmp); /* left by a create that was killed */
+	_cleanup_free_ char *fs = xasprintf("%s/fs", tmp);
+	_cleanup_free_ char *work = xasprintf("%s/work", tmp);
+	if (mkdir_p(tmp, 0700) < 0 || chmod(tmp, 0700) < 0 || mkdir(fs, 0755) < 0 ||
+	    mkdir(work, 0700) < 0 || rename(tmp, ct->private_dir) < 0) {
+		int e = errno;
+		(void)rm_rf(tmp);
+		return vz_err_errno(err, VZ_E_CREATEPRIV, e,
+				    "CT %u: cannot create private area %s", ct->ctid,
+				    ct->private_dir);
+	}
+	vz_log(ctx, ct->ctid, VZ_LOG_DEBUG, "private area %s created", ct->private_dir);
+	return 0;
+}
+
+static int idmapped_clone(const char *path, int userns, vz_error *err)
+{
+	int fd = (int)syscall(SYS_open_tree, AT_FDCWD, path,
+			      OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+	if (fd < 0)
+		return -vz_err_errno(err, VZ_E_MOUNT, errno, "open_tree %s", path);
+	struct mount_attr a = {.attr_set = MOUNT_ATTR_IDMAP, .userns_fd = (__u64)userns};
+	if (syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0) {
+		int e = errno;
+		close(fd);
+		return -vz_err_errno(err, VZ_E_MOUNT, e, "idmapped mount of %s", path);
+	}
+	return fd;
+}
+
+static int fscfg(int fs, const char *key, const char *val)
+{
+	return (int)syscall(SYS_fsconfig, fs, val ? FSCONFIG_SET_STRING : FSCONFIG_SET_FLAG,
+			    key, val, 0);
+}
+
+/* Runs in a child inside a user namespace with the CT's map: attaches the
+ * idmapped layers in its private mount namespace, builds the overlay and
+ * hands the detached mount back over sock. Reports errors as text. */
+static void overlay_helper(int sock, int lower, int priv, const char *stage)
+{
+	char msg[256] = "";
+	_cleanup_free_ char *sl = xasprintf("%s/lower", stage);
+	_cleanup_free_ char *sp = xasprintf("%s/private", stage);
+	_cleanup_free_ char *up = xasprintf("%s/private/fs", stage);
+	_cleanup_free_ char *wk = xasprintf("%s/private/work", stage);
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		snprintf(msg, sizeof(msg), "setresuid: %s", strerror(errno));
+	else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		snprintf(msg, sizeof(msg), "make / private: %s", strerror(errno));
+	else if (syscall(SYS_move_mount, lower, "", AT_FDCWD, sl, MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+		 syscall(SYS_move_mount, priv, "", AT_FDCWD, sp, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+		snprintf(msg, sizeof(msg), "attach layers: %s", strerror(errno));
+	else {
+		int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
+		if (fs < 0 || fscfg(fs, "lowerdir", sl) < 0 || fscfg(fs, "upperdir", up) < 0 ||
+		    fscfg(fs, "workdir", wk) < 0 || fscfg(fs, "userxattr", NULL) < 0 ||
+		    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+			snprintf(msg, sizeof(msg), "overlay: %s", strerror(errno));
+		} else {
+			int m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+			if (m < 0)
+				snprintf(msg, sizeof(msg), "fsmount: %s", strerror(errno));
+			else if (send_fd(sock, m) < 0)
+				snprintf(msg, sizeof(msg), "send: %s", strerror(errno));
+			else
+				_exit(0);
+		}
+	}
+	/* the first byte is eaten by the parent's recv_fd */
+	(void)write_all(sock, "E", 1);
+	(void)write_all(sock, msg, strlen(msg));
+	_exit(1);
+}
+
+static int mount_userns(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
+			vz_error *err)
+{
+	int ret = 0, lower = -1, priv = -1, ns = -1, sk[2] = {-1, -1}, go[2] = {-1, -1};
+	_cleanup_free_ char *stage = xasprintf("%s/%u.mnt", ctx->run_dir, ct->ctid);
+	_cleanup_free_ char *sl = xasprintf("%s/lower", stage);
+	_cleanup_free_ char *sp = xasprintf("%s/private", stage);
+	/* searchable by the namespace's root, which is nobody to the host */
+	if (mkdir_p(sl, 0755) < 0 || mkdir_p(sp, 0755) < 0)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot create %s", stage);
+	ns = vz_userns_fd(ct->uid_base, ct->gid_base, err);
+	if (ns < 0) {
+		ret = -ns;
+		goto out;
+	}
+	lower = idmapped_clone(layer, ns, err);
+	if (lower < 0) {
+		ret = -lower;
+		goto out;
+	}
+	priv = idmapped_clone(ct->private_dir, ns, err);
+	if (priv < 0) {
+		ret = -priv;
+		goto out;
+	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk) < 0 ||
+	    pipe2(go, O_CLOEXEC) < 0) {
+		ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "socketpair");
+		goto out;
+	}
+	pid_t c = fork();
+	if (c < 0) {
+		ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
+		goto out;
+	}
+	if (c == 0) {
+		close(sk[0]);
+		close(go[1]);
+		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
+			dprintf(sk[1], "unshare: %s", strerror(errno));
+			_exit(1);
+		}
+		char b = 0;
+		(void)write_all(sk[1], "", 0);
+		if (read_all(go[0], &b, 1) != 1)
+			_exit(1);
+		overlay_helper(sk[1], lower, priv, stage);
+	}
+	close(sk[1]);
+	sk[1] = -1;
+	close(go[0]);
+	go[0] = -1;
+	/* the child unshares on its own; wait until its namespace exists */
+	char ns_self[64], ns_child[64], path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)c);
+	ssize_t n1 = readlink("/proc/self/ns/user", ns_self, sizeof(ns_self) - 1);
+	for (int i = 0; i < 5000; i++) {
+		ssize_t n2 = readlink(path, ns_child, sizeof(ns_child) - 1);
+		if (n2 < 0 || (n2 == n1 && !memcmp(ns_self, ns_child, (size_t)n1))) {
+			usleep(1000);
+			continue;
+		}
+		break;
+	}
+	ret = vz_write_idmaps(c, ct->uid_base, ct->gid_base, err);
+	if (write_all(go[1], ret ? "n" : "y", 1) < 0 && !ret)
+		ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "helper");
+	close(go[1]);
+	go[1] = -1;
+	int m = ret ? -1 : recv_fd(sk[0]);
+	if (!ret && m < 0) {
+		char msg[256] = "";
+		ssize_t n = read(sk[0], msg, sizeof(msg) - 1);
+		msg[n > 0 ? n : 0] = '\0';
+		ret = vz_err(err, VZ_E_MOUNT, "CT %u: cannot mount %s: %s", ct->ctid,
+			     ct->root_dir, *msg ? msg : "helper failed");
+	}
+	int st;
+	(void)waitpid(c, &st, 0);
+	if (m >= 0) {
+		if (syscall(SYS_move_mount, m, "", AT_FDCWD, ct->root_dir,
+			    MOVE_MOUNT_F_EMPTY_PATH) < 0)
+			ret = vz_err_errno(err, VZ_E_MOUNT, errno, "CT %u: cannot mount %s",
+					   ct->ctid, ct->root_dir);
+		close(m);
+	}
+out:
+	if (ns >= 0)
+		close(ns);
+	if (lower >= 0)
+		close(lower);
+	if (priv >= 0)
+		close(priv);
+	for (int i = 0; i < 2; i++) {
+		if (sk[i] >= 0)
+			close(sk[i]);
+		if (go[i] >= 0)
+			close(go[i]);
+	}
+	(void)rmdir(sl);
+	(void)rmdir(sp);
+	(void)rmdir(stage);
+	return ret;
+}
+
+int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, vz_error *err)
+{
+	if (!path_exists(ct->private_dir))
+		return vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist",
+			      ct->ctid, ct->private_dir);
+	if (is_mountpoint(ct->root_dir))
+		return vz_err(err, VZ_E_MOUNTED, "CT %u is already mounted", ct->ctid);
+	_cleanup_free_ char *layer = vz_storage_layer(ctx, ct);
+	if (!layer)
+		return vz_err(err, VZ_E_CONFIG, "CT %u: OSTEMPLATE is not set or invalid",
+			      ct->ctid);
+	if (!path_exists(layer))
+		return vz_err(err, VZ_E_NOTEMPLATE,
+			      "CT %u: template layer %s is missing", ct->ctid, layer);
+	if (mkdir_p(ct->root_dir, 0755) < 0)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot create %s", ct->root_dir);
+	int r;
+	if (ct->uid_base) {
+		r = mount_userns(ctx, ct, layer, err);
+	} else {
+		_cleanup_free_ char *opts = xasprintf(
+			"lowerdir=%s,upperdir=%s/fs,workdir=%s/work,userxattr", layer,
+			ct->private_dir, ct->private_dir);
+		r = mount("overlay", ct->root_dir, "overlay", 0, opts) < 0
+			    ? vz_err_errno(err, VZ_E_MOUNT, errno, "CT %u: cannot mount %s",
+					   ct->ctid, ct->root_dir)
+			    : 0;
+	}
+	if (r)
+		return r;
+	/* host mounts must not leak into the CT's tree and back */
+	(void)mount(NULL, ct->root_dir, NULL, MS_PRIVATE, NULL);
+	vz_log(ctx, ct->ctid, VZ_LOG_DEBUG, "mounted %s", ct->root_dir);
+	return 0;
+}
+
+int vz_storage_umount(vz_ctx *ctx, struct vz_ct *ct, vz_error *err)
+{
+	if (!is_mountpoint(ct->root_dir))
+		return vz_err(err, VZ_E_NOTMOUNTED, "CT %u is not mounted", ct->ctid);
+	if (umount2(ct->root_dir, 0) < 0) {
+		if (errno != EBUSY || umount2(ct->root_dir, MNT_DETACH) < 0)
+			return vz_err_errno(err, VZ_E_UMOUNT, errno, "CT %u: cannot unmount %s",
+					    ct->ctid, ct->root_dir);
+		vz_log(ctx, ct->ctid, VZ_LOG_DEBUG, "%s was busy, detached", ct->root_dir);
+	}
+	return 0;
+}
+
+int vz_storage_destroy(vz_ctx *ctx, struct vz_ct *ct, vz_error *err)
+{
+	(void)ctx;
+	/* rename first: a destroy killed halfway leaves no half CT behind */
+	_cleanup_free_ char *gone = xasprintf("%s.destroyed", ct->private_dir);
+	if (path_exists(ct->private_dir) && rename(ct->private_dir, gone) < 0)
+		return vz_err_errno(err, VZ_E_DELETE, errno, "CT %u: cannot remove %s",
+				    ct->ctid, ct->private_dir);
+	if (rm_rf(gone) < 0)
+		return vz_err_errno(err, VZ_E_DELETE, errno, "CT %u: cannot remove %s",
+				    ct->ctid, gone);
+	(void)rmdir(ct->root_dir);
+	return 0;
+}

@@ -1,0 +1,238 @@
+/* OS templates: the unpacked template is the shared read-only lower layer
+ * of every CT made from it. A cache tarball (TEMPLATE/cache/NAME.tar.*) is
+ * unpacked with libarchive; `busybox` is built from the host's static
+ * busybox without any network. Both land in a temp dir renamed into
+ * place, so a half-made layer is never trusted. */
+#define _GNU_SOURCE
+#include <archive.h>
+#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "internal.h"
+
+#define BUSYBOX_BIN "/bin/busybox"
+
+bool vz_template_name_ok(const char *name)
+{
+	if (!name || !*name || strlen(name) > 128 || name[0] == '.')
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!(('a' <= *p && *p <= 'z') || ('A' <= *p && *p <= 'Z') ||
+		      ('0' <= *p && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			return false;
+	return strstr(name, "..") == NULL;
+}
+
+static const char *const applets[] = {
+	"sh", "ash", "cat", "chmod", "chown", "cp", "date", "dd", "df", "dmesg",
+	"echo", "env", "false", "grep", "egrep", "head", "hostname", "id", "ifconfig",
+	"ip", "kill", "killall", "less", "ln", "ls", "mkdir", "mknod", "mount", "mv",
+	"nc", "netstat", "ping", "ping6", "ps", "pwd", "readlink", "rm", "rmdir", "sed",
+	"sleep", "sort", "stat", "sync", "tail", "tee", "test", "[", "[[", "top",
+	"touch", "tr", "true", "umount", "uname", "uptime", "vi", "wc", "which",
+	"xargs", "awk", "cut", "find", "free", "nproc", "seq", "printf", "expr",
+	"basename", "dirname", "md5sum", "sha256sum", "tar", "gzip", "zcat", "wget",
+	"login", "su", "passwd", "getty", "nohup", "timeout", "watch", "yes", "usleep",
+	"setsid", "nslookup", "route", "arp", "who", "whoami", "more", "od", "hexdump",
+};
+static const char *const sbin_applets[] = {
+	"init", "halt", "poweroff", "reboot", "syslogd", "klogd", "ifup", "ifdown",
+	"udhcpc", "sysctl", "pivot_root", "switch_root", "losetup", "swapon", "swapoff",
+	"hwclock", "blkid", "adduser", "addgroup", "chpasswd", "crond",
+};
+
+static const struct {
+	const char *path, *text;
+	mode_t mode;
+} busybox_files[] = {
+	{"etc/inittab",
+	 "# busybox init: the CT's PID 1\n"
+	 "::sysinit:/etc/init.d/rcS\n"
+	 "::respawn:/sbin/syslogd -n -O /var/log/messages\n"
+	 "::ctrlaltdel:/sbin/reboot\n"
+	 "::shutdown:/bin/sync\n", 0644},
+	{"etc/init.d/rcS",
+	 "#!/bin/sh\n"
+	 "mkdir -p /var/log /var/run /tmp\n"
+	 "[ -x /etc/init.d/rc.local ] && /etc/init.d/rc.local\n"
+	 "exit 0\n", 0755},
+	{"etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
+		       "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n", 0644},
+	{"etc/group", "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n", 0644},
+	{"etc/shadow", "root:*:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n", 0640},
+	{"etc/hostname", "localhost\n", 0644},
+	{"etc/hosts", "127.0.0.1 localhost\n::1 localhost\n", 0644},
+	{"etc/fstab", "# nothing: vz mounts /proc, /sys, /dev and /run\n", 0644},
+	{"etc/shells", "/bin/sh\n/bin/ash\n", 0644},
+	{"etc/os-release", "NAME=\"busybox\"\nID=busybox\nPRETTY_NAME=\"vz busybox template\"\n", 0644},
+	{"etc/profile", "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n", 0644},
+};
+
+static int build_busybox(const char *dir, vz_error *err)
+{
+	static const char *const dirs[] = {
+		"bin", "sbin", "usr/bin", "usr/sbin", "etc/init.d", "dev", "proc", "sys",
+		"run", "tmp", "root", "var/log", "var/run", "home", "mnt"};
+	if (!path_exists(BUSYBOX_BIN))
+		return vz_err(err, VZ_E_NOTEMPLATE,
+			      "template busybox: %s is missing (install busybox-static)",
+			      BUSYBOX_BIN);
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, dirs[i]);
+		if (mkdir_p(p, 0755) < 0)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create %s", p);
+	}
+	_cleanup_free_ char *tmp = xasprintf("%s/tmp", dir);
+	_cleanup_free_ char *root = xasprintf("%s/root", dir);
+	if (chmod(tmp, 01777) < 0 || chmod(root, 0700) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "chmod in %s", dir);
+	_cleanup_free_ char *bb = xasprintf("%s/bin/busybox", dir);
+	if (copy_file(BUSYBOX_BIN, bb, 0755) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot copy %s", BUSYBOX_BIN);
+	for (size_t i = 0; i < ARRAY_SIZE(applets); i++) {
+		_cleanup_free_ char *l = xasprintf("%s/bin/%s", dir, applets[i]);
+		if (symlink("busybox", l) < 0 && errno != EEXIST)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot link %s", l);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(sbin_applets); i++) {
+		_cleanup_free_ char *l = xasprintf("%s/sbin/%s", dir, sbin_applets[i]);
+		if (symlink("../bin/busybox", l) < 0 && errno != EEXIST)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot link %s", l);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(busybox_files); i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, busybox_files[i].path);
+		if (write_file(p, busybox_files[i].text, strlen(busybox_files[i].text),
+			       O_CREAT | O_TRUNC) < 0 || chmod(p, busybox_files[i].mode) < 0)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot write %s", p);
+	}
+	return 0;
+}
+
+static int unpack_tarball(const char *tarball, const char *dir, vz_error *err)
+{
+	struct archive *a = archive_read_new();
+	struct archive *w = archive_write_disk_new();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_all(a);
+	archive_write_disk_set_options(w, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
+				       ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
+				       ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS |
+				       ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+				       ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+				       ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS);
+	int ret = 0;
+	if (archive_read_open_filename(a, tarball, 65536) != ARCHIVE_OK) {
+		ret = vz_err(err, VZ_E_NOTEMPLATE, "template %s: %s", tarball,
+			     archive_error_string(a));
+		goto out;
+	}
+	size_t entries = 0;
+	for (;;) {
+		struct archive_entry *e;
+		int r = archive_read_next_header(a, &e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			ret = vz_err(err, VZ_E_NOTEMPLATE, "template %s is broken: %s", tarball,
+				     archive_error_string(a));
+			goto out;
+		}
+		const char *name = archive_entry_pathname(e);
+		while (name[0] == '.' && name[1] == '/')
+			name += 2;
+		_cleanup_free_ char *full = xasprintf("%s/%s", dir, name);
+		archive_entry_set_pathname(e, full);
+		const char *hl = archive_entry_hardlink(e);
+		if (hl) {
+			while (hl[0] == '.' && hl[1] == '/')
+				hl += 2;
+			_cleanup_free_ char *hfull = xasprintf("%s/%s", dir, hl);
+			archive_entry_set_hardlink(e, hfull);
+		}
+		r = archive_write_header(w, e);
+		if (r == ARCHIVE_OK && archive_entry_size(e) > 0) {
+			const void *buf;
+			size_t size;
+			la_int64_t off;
+			while ((r = archive_read_data_block(a, &buf, &size, &off)) == ARCHIVE_OK)
+				if (archive_write_data_block(w, buf, size, off) != ARCHIVE_OK)
+					break;
+			if (r != ARCHIVE_EOF) {
+				ret = vz_err(err, VZ_E_NOTEMPLATE, "template %s is broken: %s",
+					     tarball, archive_error_string(a));
+				goto out;
+			}
+		} else if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			ret = vz_err(err, VZ_E_NOTEMPLATE, "template %s: %s", tarball,
+				     archive_error_string(w));
+			goto out;
+		}
+		if (archive_write_finish_entry(w) != ARCHIVE_OK) {
+			ret = vz_err(err, VZ_E_NOTEMPLATE, "template %s: %s", tarball,
+				     archive_error_string(w));
+			goto out;
+		}
+		entries++;
+	}
+	if (entries == 0)
+		ret = vz_err(err, VZ_E_NOTEMPLATE, "template %s is empty", tarball);
+out:
+	archive_read_free(a);
+	archive_write_free(w);
+	return ret;
+}
+
+int vz_template_layer(vz_ctx *ctx, const char *name, char **dirp, vz_error *err)
+{
+	*dirp = NULL;
+	if (!vz_template_name_ok(name))
+		return vz_err(err, VZ_E_BADVALUE, "invalid OS template name %.64s", name);
+	_cleanup_free_ char *layers = xasprintf("%s/layers", ctx->template_dir);
+	_cleanup_free_ char *dir = xasprintf("%s/%s", layers, name);
+	if (path_exists(dir)) {
+		*dirp = dir;
+		dir = NULL;
+		return 0;
+	}
+	static const char *const exts[] = {".tar.zst", ".tar.gz", ".tar.xz", ".tar.lz4",
+					   ".tar"};
+	_cleanup_free_ char *tarball = NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(exts) && !tarball; i++) {
+		char *t = xasprintf("%s/cache/%s%s", ctx->template_dir, name, exts[i]);
+		if (path_exists(t))
+			tarball = t;
+		else
+			free(t);
+	}
+	if (!tarball && strcmp(name, "busybox"))
+		return vz_err(err, VZ_E_NOTEMPLATE, "OS template %s not found", name);
+	int lfd;
+	int r = vz_lock_global(ctx, "template", &lfd, err);
+	if (r)
+		return r;
+	if (path_exists(dir)) { /* made by another vzctl while we waited */
+		vz_unlock(lfd);
+		*dirp = dir;
+		dir = NULL;
+		return 0;
+	}
+	_cleanup_free_ char *tmp = xasprintf("%s/.tmp-%s-%d", layers, name, (int)getpid());
+	if (mkdir_p(tmp, 0755) < 0) {
+		vz_unlock(lfd);
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create %s", tmp);
+	}
+	vz_log(ctx, 0, VZ_LOG_INFO, "Creating OS template %s", name);
+	r = tarball ? unpack_tarball(tarball, tmp, err) : build_busybox(tmp, err);
+	if (!r && rename(tmp, dir) < 0)
+		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot rename %s", tmp);
+	if (r)
+		(void)rm_rf(tmp);
+	vz_unlock(lfd);
+	if (!r) {
+		*dirp = dir;
+		dir = NULL;
+	}
+	return r;
+}

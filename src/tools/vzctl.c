@@ -1,0 +1,292 @@
+/* vzctl: parses arguments, calls libvz, prints. Nothing else. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "vz.h"
+
+static const char *prog = "vzctl";
+
+static int fail(const vz_error *e)
+{
+	fprintf(stderr, "%s: %s\n", prog, e->msg);
+	return e->code ? e->code : VZ_E_SYSTEM;
+}
+
+static int usage_error(const char *fmt, const char *arg, int code)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see %s --help)\n", prog);
+	return code;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: vzctl [--quiet|--verbose] [--skiplock] [--vz-root DIR] COMMAND CTID [options]\n"
+		"Commands:\n"
+		"  create CTID [--ostemplate T] [--name N] [--hostname H] [--config SAMPLE]\n"
+		"              [--description D]\n"
+		"  start CTID [--wait] [--force]     stop CTID [--fast]\n"
+		"  restart CTID [--wait] [--fast]    status CTID\n"
+		"  mount CTID                        umount CTID\n"
+		"  destroy|delete CTID\n"
+		"  set CTID [--hostname H] [--name N] [--onboot yes|no] [--description D] [--save]\n"
+		"  exec CTID CMD...    run CMD through the CT's shell (non-zero status: exit 8)\n"
+		"  exec2 CTID CMD...   same, exit with the command's own status\n"
+		"  exec3 CTID CMD [ARG...]  run CMD without a shell, its own status\n"
+		"  enter CTID [--exec CMD...]        interactive shell inside\n"
+		"CTID is a number (1..2147483644) or a name set with --name.\n"
+		"VZ_ROOT (or --vz-root) puts every path under another root.\n"
+		"Exit codes: see docs/exit-codes.md (vzctl's numbers).\n");
+}
+
+struct cmd_opts {
+	bool wait, force, fast, save;
+	struct vz_create_opts create;
+	struct vz_set_opts set;
+};
+
+enum { O_OSTEMPLATE = 256, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_WAIT, O_FORCE,
+       O_FAST, O_SAVE, O_ONBOOT, O_HELP };
+
+/* Which options each command takes; everything else is refused. */
+static const struct {
+	const char *cmd;
+	const int allowed[8];
+} cmd_options[] = {
+	{"create", {O_OSTEMPLATE, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC}},
+	{"start", {O_WAIT, O_FORCE}},
+	{"stop", {O_FAST}},
+	{"restart", {O_WAIT, O_FAST, O_FORCE}},
+	{"set", {O_HOSTNAME, O_NAME, O_ONBOOT, O_DESC, O_SAVE}},
+	{"status", {0}}, {"mount", {0}}, {"umount", {0}}, {"destroy", {0}}, {"delete", {0}},
+};
+
+static const struct option long_opts[] = {
+	{"ostemplate", required_argument, NULL, O_OSTEMPLATE},
+	{"name", required_argument, NULL, O_NAME},
+	{"hostname", required_argument, NULL, O_HOSTNAME},
+	{"config", required_argument, NULL, O_CONFIG},
+	{"description", required_argument, NULL, O_DESC},
+	{"wait", no_argument, NULL, O_WAIT},
+	{"force", no_argument, NULL, O_FORCE},
+	{"fast", no_argument, NULL, O_FAST},
+	{"save", no_argument, NULL, O_SAVE},
+	{"onboot", required_argument, NULL, O_ONBOOT},
+	{"help", no_argument, NULL, O_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+static bool allowed(const char *cmd, int opt)
+{
+	for (size_t i = 0; i < sizeof(cmd_options) / sizeof(cmd_options[0]); i++) {
+		if (strcmp(cmd_options[i].cmd, cmd))
+			continue;
+		for (size_t j = 0; j < 8 && cmd_options[i].allowed[j]; j++)
+			if (cmd_options[i].allowed[j] == opt)
+				return true;
+	}
+	return false;
+}
+
+static bool known_cmd(const char *cmd)
+{
+	for (size_t i = 0; i < sizeof(cmd_options) / sizeof(cmd_options[0]); i++)
+		if (!strcmp(cmd_options[i].cmd, cmd))
+			return true;
+	return false;
+}
+
+static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->set.onboot = -1;
+	optind = 1;
+	opterr = 0;
+	int c;
+	while ((c = getopt_long(argc, argv, "+", long_opts, NULL)) != -1) {
+		if (c == O_HELP) {
+			usage(stdout);
+			exit(0);
+		}
+		if (c == '?' || c == ':' || !allowed(cmd, c)) {
+			const char *bad = argv[optind - 1];
+			return usage_error("%s: unknown or misplaced option", bad, VZ_E_BADOPT);
+		}
+		switch (c) {
+		case O_OSTEMPLATE: o->create.ostemplate = optarg; break;
+		case O_NAME: o->create.name = o->set.name = optarg; break;
+		case O_HOSTNAME: o->create.hostname = o->set.hostname = optarg; break;
+		case O_CONFIG: o->create.config = optarg; break;
+		case O_DESC: o->create.description = o->set.description = optarg; break;
+		case O_WAIT: o->wait = true; break;
+		case O_FORCE: o->force = true; break;
+		case O_FAST: o->fast = true; break;
+		case O_SAVE: o->set.save = true; break;
+		case O_ONBOOT:
+			if (!strcmp(optarg, "yes"))
+				o->set.onboot = 1;
+			else if (!strcmp(optarg, "no"))
+				o->set.onboot = 0;
+			else
+				return usage_error("--onboot %s: expected yes or no", optarg,
+						   VZ_E_BADVALUE);
+			break;
+		}
+	}
+	if (optind < argc)
+		return usage_error("%s: unexpected argument", argv[optind], VZ_E_BADOPT);
+	return 0;
+}
+
+static int run(vz_ctx *ctx, const char *cmd, unsigned ctid, int argc, char **argv)
+{
+	vz_error err = {0};
+	int r = 0;
+	if (!strcmp(cmd, "exec") || !strcmp(cmd, "exec2") || !strcmp(cmd, "exec3")) {
+		if (argc < 1)
+			return usage_error("%s: no command given", cmd, VZ_E_NOTENOUGH);
+		enum vz_exec_mode m = !strcmp(cmd, "exec")    ? VZ_EXEC_SHELL
+				      : !strcmp(cmd, "exec2") ? VZ_EXEC_SHELL_RC
+							      : VZ_EXEC_DIRECT;
+		int status = 0;
+		if ((r = vz_ct_exec(ctx, ctid, m, argv, &status, &err)))
+			return fail(&err);
+		if (m == VZ_EXEC_SHELL && status != 0) {
+			fprintf(stderr, "%s: CT %u: command exited with status %d\n", prog, ctid,
+				status);
+			return VZ_E_EXEC;
+		}
+		return status;
+	}
+	if (!strcmp(cmd, "enter")) {
+		char **exec_argv = NULL;
+		if (argc >= 1 && !strcmp(argv[0], "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		if (argc >= 1 && !strcmp(argv[0], "--exec")) {
+			if (argc < 2)
+				return usage_error("%s: --exec needs a command", cmd, VZ_E_NOTENOUGH);
+			exec_argv = argv + 1;
+		} else if (argc >= 1) {
+			return usage_error("%s: unknown option", argv[0], VZ_E_BADOPT);
+		}
+		int status = 0;
+		if ((r = vz_ct_enter(ctx, ctid, exec_argv, &status, &err)))
+			return fail(&err);
+		return status;
+	}
+	struct cmd_opts o;
+	/* getopt wants argv[0] to be a program name */
+	char **av = calloc((size_t)argc + 2, sizeof(char *));
+	if (!av)
+		return VZ_E_SYSTEM;
+	av[0] = (char *)cmd;
+	for (int i = 0; i < argc; i++)
+		av[i + 1] = argv[i];
+	r = parse_opts(cmd, argc + 1, av, &o);
+	free(av);
+	if (r)
+		return r;
+	if (!strcmp(cmd, "create")) {
+		r = vz_ct_create(ctx, ctid, &o.create, &err);
+	} else if (!strcmp(cmd, "start")) {
+		r = vz_ct_start(ctx, ctid, (o.wait ? VZ_START_WAIT : 0) |
+				(o.force ? VZ_START_FORCE : 0), &err);
+	} else if (!strcmp(cmd, "stop")) {
+		r = vz_ct_stop(ctx, ctid, o.fast ? VZ_STOP_FAST : 0, &err);
+	} else if (!strcmp(cmd, "restart")) {
+		r = vz_ct_restart(ctx, ctid, (o.wait ? VZ_START_WAIT : 0) |
+				  (o.force ? VZ_START_FORCE : 0),
+				  o.fast ? VZ_STOP_FAST : 0, &err);
+	} else if (!strcmp(cmd, "mount")) {
+		r = vz_ct_mount(ctx, ctid, &err);
+	} else if (!strcmp(cmd, "umount")) {
+		r = vz_ct_umount(ctx, ctid, &err);
+	} else if (!strcmp(cmd, "destroy") || !strcmp(cmd, "delete")) {
+		r = vz_ct_destroy(ctx, ctid, &err);
+	} else if (!strcmp(cmd, "set")) {
+		r = vz_ct_set(ctx, ctid, &o.set, &err);
+	} else if (!strcmp(cmd, "status")) {
+		struct vz_status st;
+		if ((r = vz_ct_status(ctx, ctid, &st, &err)) == 0)
+			printf("CTID %u %s %s %s%s\n", ctid, st.exists ? "exist" : "deleted",
+			       st.mounted ? "mounted" : "unmounted",
+			       st.running ? "running" : "down", st.suspended ? " suspended" : "");
+	}
+	return r ? fail(&err) : 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *root = NULL;
+	int verbose = 0;
+	bool skiplock = false;
+	int i = 1;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			return 0;
+		} else if (!strcmp(a, "--version")) {
+			printf("vzctl %s\n", vz_version());
+			return 0;
+		} else if (!strcmp(a, "--quiet")) {
+			verbose = -1;
+		} else if (!strcmp(a, "--verbose")) {
+			verbose++;
+		} else if (!strcmp(a, "--skiplock")) {
+			skiplock = true;
+		} else if (!strcmp(a, "--vz-root") && i + 1 < argc) {
+			root = argv[++i];
+		} else if (!strncmp(a, "--vz-root=", 10)) {
+			root = a + 10;
+		} else {
+			return usage_error("%s: unknown option", a, VZ_E_BADOPT);
+		}
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return VZ_E_NOTENOUGH;
+	}
+	const char *cmd = argv[i++];
+	bool exec_like = !strcmp(cmd, "exec") || !strcmp(cmd, "exec2") ||
+			 !strcmp(cmd, "exec3") || !strcmp(cmd, "enter");
+	if (!exec_like && !known_cmd(cmd))
+		return usage_error("%s: unknown command", cmd, VZ_E_BADOPT);
+	if (i < argc && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {
+		usage(stdout);
+		return 0;
+	}
+	if (i >= argc)
+		return usage_error("%s: CT ID missing", cmd, VZ_E_NOTENOUGH);
+	vz_error err = {0};
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: must be run as root\n", prog);
+		return VZ_E_PERM;
+	}
+	vz_ctx *ctx = vz_ctx_new(root, &err);
+	if (!ctx)
+		return fail(&err);
+	vz_ctx_set_verbose(ctx, verbose);
+	vz_ctx_set_skiplock(ctx, skiplock);
+	unsigned ctid;
+	const char *id = argv[i++];
+	int r;
+	if (!strcmp(cmd, "create"))
+		r = vz_ctid_parse(id, &ctid, &err);
+	else
+		r = vz_ct_resolve(ctx, id, &ctid, &err);
+	if (r) {
+		r = fail(&err);
+	} else {
+		r = run(ctx, cmd, ctid, argc - i, argv + i);
+	}
+	vz_ctx_free(ctx);
+	return r;
+}
