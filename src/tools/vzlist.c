@@ -247,7 +247,8 @@ int main(int argc, char **argv)
 		if (!noheader) {
 			for (size_t j = 0; j < ncols; j++)
 				printf(j + 1 < ncols ? "%*s " : "%*s\n",
-				       cols[j]->type == F_STR ? -cols[j]->width : cols[j]->width,
+				       j + 1 == ncols ? 0
+				       : cols[j]->type == F_STR ? -cols[j]->width : cols[j]->width,
 				       cols[j]->header);
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -259,7 +260,7 @@ int main(int argc, char **argv)
 				if (j + 1 < ncols)
 					printf("%*.*s ", w, cols[j]->width, s);
 				else
-					printf("%*s\n", w, s); /* the last column is not cut */
+					printf("%*s\n", cols[j]->type == F_STR ? 0 : w, s); /* never cut */
 			}
 		}
 	}
