@@ -139,6 +139,7 @@ cleanup() {
 	local rc=$? d
 	set +e
 	trap - EXIT INT TERM
+	((rc >= 128)) && echo >&2 && echo "lifecycle: interrupted; cleaning up" >&2
 	if ((VZ_CREATED)); then
 		if ((VZ_RUNNING)) || "$VZCTL" status "$CTID" 2>/dev/null | grep -q ' running'; then
 			"$VZCTL" stop "$CTID" --fast >>"$LOG" 2>&1 ||

@@ -144,8 +144,9 @@ cleanup_root() { # root bindir
 	done
 	sleep 0.1
 	new=$(comm -13 <(echo "$CG_BEFORE") <(cg_snapshot))
-	if [ -n "$new" ] && ! grep -qF "/$(cg_base_of "$root")" <<<"$new"; then
-		echo "NOTE: new vz-* cgroup entries that are not this root's (another vz running?):"
+	new=$(grep -vF "/$(cg_base_of "$root")/" <<<"$new" | sed -n 's|^\(/sys/fs/cgroup/.*/vz-[^/]*\)/.*|\1|p' | sort -u | head -n 5)
+	if [ -n "$new" ]; then
+		echo "NOTE: new cgroups of other vz roots appeared meanwhile (another vz running?):"
 		echo "$new" | sed 's/^/  /'
 	fi
 	p=$(leftover_procs "$root")
