@@ -47,6 +47,12 @@ static void mount_cgroups(const char *root)
 	if (vz_cg_detect(&cg, &e))
 		return;
 	_cleanup_free_ char *base = xasprintf("%s/sys/fs/cgroup", root);
+	/* a pure v2 host: the CT sees one cgroup2 mount, its own subtree */
+	if (cg.n == 1 && cg.h[0].v2 && !strcmp(cg.h[0].mnt, "/sys/fs/cgroup")) {
+		(void)mount("cgroup2", base, "cgroup2", MFLAGS, NULL);
+		vz_cg_free(&cg);
+		return;
+	}
 	if (mount("cgroup", base, "tmpfs", MFLAGS, "mode=755,size=64k") < 0) {
 		vz_cg_free(&cg);
 		return;
