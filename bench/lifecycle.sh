@@ -16,6 +16,8 @@
 #   BENCH_KEEP=0        1: keep the temp dir (logs) at the end
 #   VZCTL=...           vzctl binary (default: <repo>/build/vzctl, then $PATH)
 #   BUSYBOX=/bin/busybox  static busybox the LXC rootfs is built from
+#   BENCH_LXC_ROOTFS=own  own: LXC rootfs built here from $BUSYBOX (minimal inittab);
+#                         vz: a copy of vz's unpacked busybox template (identical rootfs)
 #   BENCH_LXC_CONFIG_EXTRA  extra lines appended to the LXC config
 #
 # Exit status: 0 when everything measured ran (LXC unusable on this host is
@@ -33,16 +35,20 @@ CTID=${BENCH_CTID:-900}
 CLOCK=${BENCH_CLOCK:-auto}
 KEEP=${BENCH_KEEP:-0}
 BUSYBOX=${BUSYBOX:-/bin/busybox}
+LXC_ROOTFS_MODE=${BENCH_LXC_ROOTFS:-own}
 EXEC_TIMEOUT_S=10    # exec-ready retry budget after start returned
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd / || exit 2       # lxc-attach and exec follow the cwd; / exists everywhere
 
 die() { echo "lifecycle: $*" >&2; exit 2; }
-note() { echo "  note: $*"; }
+note() { printf '\n   note: %s' "$*"; NOTED=1; }   # mid progress line
+NOTED=0
 
 [[ $N =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer (got '$N')"
 [[ $WARMUP =~ ^[0-9]+$ ]] || die "BENCH_WARMUP must be an integer >= 0 (got '$WARMUP')"
+[[ $LXC_ROOTFS_MODE == own || $LXC_ROOTFS_MODE == vz ]] ||
+	die "BENCH_LXC_ROOTFS must be own or vz (got '$LXC_ROOTFS_MODE')"
 [[ $(id -u) == 0 ]] || die "must run as root (namespaces, cgroups, mounts)"
 command -v unshare >/dev/null || die "unshare (util-linux) not found"
 [[ -x $BUSYBOX ]] || die "$BUSYBOX not found (apt-get install busybox-static)"
@@ -68,6 +74,9 @@ fi
 
 # ---------------------------------------------------------------- state
 TMP=$(mktemp -d /tmp/vz-bench.XXXXXX) || die "mktemp failed"
+# vz builds the CT's overlay as the CT's mapped root inside a user namespace,
+# which cannot traverse mktemp's 0700 (vzctl start: "attach layers: EACCES")
+chmod 755 "$TMP"
 LOG=$TMP/bench.log
 : >"$LOG"
 declare -A S=()          # metric -> space-separated samples (ns, or kB for mem)
@@ -224,7 +233,7 @@ vz_compare_rootfs() {
 		note "could not read the vz CT's /etc/inittab"
 	elif [[ $out != "$(cat "$ROOTFS/etc/inittab" 2>/dev/null)" && $SKIP_LXC != 1 ]]; then
 		note "vz busybox template inittab differs from the LXC rootfs' one:"
-		printf '%s\n' "$out" | sed 's/^/    vz> /'
+		printf '\n%s' "$out" | sed 's/^./    vz> &/'
 	fi
 	out=$("$VZCTL" exec3 "$CTID" /bin/busybox 2>/dev/null | head -n1)
 	[[ $out == "$("$BUSYBOX" 2>/dev/null | head -n1)" ]] ||
@@ -233,6 +242,7 @@ vz_compare_rootfs() {
 	halt=$(sed -n 's/^HALT_SIGNAL="\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$f" 2>/dev/null)
 	[[ -z $halt || $halt == SIGUSR2 || $halt == USR2 || $halt == 12 ]] ||
 		note "vz halts its init with $halt, LXC here with SIGUSR2"
+	((NOTED)) && echo
 	# Remember the CT's own cgroups (those of the monitor's children) for the
 	# leak check at cleanup. Only the per-root parent `vz-<hash>` and what is
 	# below it: VZ_ROOT is a fresh mktemp dir, so that subtree is this run's.
@@ -323,6 +333,17 @@ lxc_setup() {
 	if ldd "$BUSYBOX" 2>/dev/null | grep -q '=>'; then
 		LXC_NA="n/a: $BUSYBOX is dynamically linked (install busybox-static)"; return
 	fi
+	if [[ $LXC_ROOTFS_MODE == vz ]]; then
+		# the very rootfs vz CTs start from: its unpacked busybox template
+		local tpl=${VZ_ROOT:-}/vz/template/layers/busybox
+		if ((VZ_CREATED)) && [[ -x $tpl/bin/busybox ]] && cp -a "$tpl" "$ROOTFS"; then
+			LXC_ROOTFS_DESC="copy of vz's busybox template"
+			lxc_write_config
+			return
+		fi
+		rm -rf --one-file-system "$ROOTFS"
+		LXC_ROOTFS_DESC="built from $BUSYBOX (BENCH_LXC_ROOTFS=vz, but no vz template at ${tpl})"
+	fi
 	# rootfs: busybox + its applet symlinks, busybox init with a tiny inittab
 	mkdir -p "$ROOTFS"/{bin,sbin,usr/bin,usr/sbin,etc,dev,proc,sys,tmp,root,run}
 	cp "$BUSYBOX" "$ROOTFS/bin/busybox"
@@ -340,7 +361,11 @@ lxc_setup() {
 	EOF
 	echo "root:x:0:0:root:/root:/bin/sh" >"$ROOTFS/etc/passwd"
 	echo "root:x:0:" >"$ROOTFS/etc/group"
+	: "${LXC_ROOTFS_DESC:=built from $BUSYBOX, minimal inittab}"
+	lxc_write_config
+}
 
+lxc_write_config() {
 	mkdir -p "$LXCP/$LXN"
 	{
 		echo "lxc.rootfs.path = dir:$ROOTFS"
@@ -423,6 +448,12 @@ range() {  # range KEY -> "min..max" in ms
 	tr ' ' '\n' <<<"$v" | grep . | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f..%.1f", a[1] / 1e6, a[NR] / 1e6 }'
 }
 
+minimum() {  # minimum KEY -> smallest sample in ms
+	local v=${S[$1]:-}
+	[[ -z $v ]] && { echo n/a; return; }
+	tr ' ' '\n' <<<"$v" | grep . | sort -n | awk 'NR == 1 { printf "%.2f", $1 / 1e6 }'
+}
+
 ratio() {
 	awk -v a="$1" -v b="$2" 'BEGIN {
 		if (a == "n/a" || b == "n/a" || a == "" || b == "" || b + 0 == 0) print "n/a"
@@ -451,6 +482,7 @@ echo "   tmp: $TMP"
 
 [[ -z $VZ_NA ]] && vz_setup
 [[ -z $LXC_NA ]] && lxc_setup
+[[ -z $LXC_NA ]] && echo "   lxc rootfs: $LXC_ROOTFS_DESC"
 
 total=$((WARMUP + N))
 for ((it = 1; it <= total; it++)); do
@@ -479,12 +511,13 @@ done
 echo
 echo "== medians in ms over N=$N (min..max in brackets)"
 cell() { printf '%9s %-14s' "$1" "[$2]"; }
-printf '%-20s %-24s %-24s %8s %9s %9s\n' metric '   vz' '   lxc' vz/lxc vz/floor lxc/floor
+printf '%-20s %-24s %-24s %8s %9s %9s %9s\n' metric '   vz' '   lxc' vz/lxc vz/floor lxc/floor 'min:vz/lx'
 row() {  # row LABEL KEY
 	local vz=${M[vz_$2]} lx=${M[lxc_$2]}
-	printf '%-20s %s %s %8s %9s %9s\n' "$1" \
+	printf '%-20s %s %s %8s %9s %9s %9s\n' "$1" \
 		"$(cell "$vz" "$(range "vz_$2")")" "$(cell "$lx" "$(range "lxc_$2")")" \
-		"$(ratio "$vz" "$lx")" "$(ratio "$vz" "${M[floor]}")" "$(ratio "$lx" "${M[floor]}")"
+		"$(ratio "$vz" "$lx")" "$(ratio "$vz" "${M[floor]}")" "$(ratio "$lx" "${M[floor]}")" \
+		"$(ratio "$(minimum "vz_$2")" "$(minimum "lxc_$2")")"
 }
 row 'start' start
 row 'exec /bin/true' exec
@@ -496,6 +529,9 @@ echo "   vz:  start = vzctl start; exec = vzctl exec3 $CTID /bin/true; stop = vz
 echo "   lxc: start = lxc-start -d + lxc-wait -s RUNNING; exec = lxc-attach -- /bin/true;"
 echo "        stop = lxc-stop; kill = lxc-stop -k"
 echo "   floor: unshare --fork --pid --mount --uts --ipc --net true"
+echo "   ratios are of medians; min:vz/lx is the ratio of the minima, steadier on a busy host"
+echo "   graceful stop with busybox init: its poweroff path sleeps ~1 s after SIGTERM to all"
+echo "   and ~1 s before reboot(2), so ~2000 ms is the init's own floor on both sides"
 [[ -n ${VZ_CREATE_NS:-} ]] &&
 	echo "   vzctl create (once, includes building the busybox template): $(awk -v t="$VZ_CREATE_NS" 'BEGIN{printf "%.1f", t/1e6}') ms"
 for side in vz lxc; do

@@ -61,8 +61,14 @@ int vz_cg_detect(struct vz_cgroups *cg, vz_error *err)
 		char root[512], mnt[512];
 		if (sscanf(line, "%*s %*s %*s %511s %511s", root, mnt) != 2)
 			continue;
-		if (strcmp(root, "/"))
-			continue; /* a bind of a sub-cgroup, not the hierarchy */
+		/* the hierarchy's root; seen from inside a cgroup namespace it
+		 * reads "/.." up to the host's root. Anything else is a bind
+		 * of a sub-cgroup. */
+		bool top = !strcmp(root, "/");
+		for (const char *r = root; !top && !strncmp(r, "/..", 3); r += 3)
+			top = r[3] == '\0';
+		if (!top)
+			continue;
 		char ctrls[512] = "";
 		if (!v2) {
 			char *s2 = NULL;
