@@ -12,7 +12,8 @@ B ?= build
 CC ?= gcc
 PKGS := libcap libmnl json-c libarchive
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libarchive is dlopen()ed (template.c); only its headers are needed here
+PKG_LIBS := -Wl,--as-needed $(shell pkg-config --libs libcap libmnl json-c 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -DVZ_VERSION='"$(VERSION)"' \
 	-Iinclude -Isrc/lib -I$(B) $(PKG_CFLAGS) -fvisibility=hidden
