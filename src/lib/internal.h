@@ -172,8 +172,6 @@ char *vz_cg_rel(const vz_ctx *ctx, unsigned ctid);
 
 /* ---- idmap.c ---- */
 int vz_idmap_alloc(vz_ctx *ctx, unsigned ctid, uid_t *base, vz_error *err);
-/* A user namespace holding the CT's map, for idmapped mounts. */
-int vz_userns_fd(uid_t uid_base, gid_t gid_base, vz_error *err);
 int vz_write_idmaps(pid_t pid, uid_t uid_base, gid_t gid_base, vz_error *err);
 
 /* ---- template.c ---- */

@@ -259,12 +259,6 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 		break;
 	}
 	(void)vz_cg_destroy(&cg, cgrel);
-	_cleanup_free_ char *cgparent = xstrdup(cgrel);
-	*strrchr(cgparent, '/') = '\0';
-	for (size_t i = 0; i < cg.n; i++) { /* the root's parent, once empty */
-		_cleanup_free_ char *d = xasprintf("%s/%s", cg.h[i].mnt, cgparent);
-		(void)rmdir(d);
-	}
 	vz_cg_free(&cg);
 	vz_error ue;
 	if (vz_storage_umount(ctx, ct, &ue) && ue.code != VZ_E_NOTMOUNTED)

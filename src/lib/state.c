@@ -1,6 +1,7 @@
 /* A running CT's facts in ROOT/run/vz/CTID.state, written by its monitor. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include "internal.h"
@@ -21,7 +22,12 @@ int vz_state_write(vz_ctx *ctx, unsigned ctid, const struct vz_state *s,
 	vz_conf_set(&c, "INIT_START", buf);
 	vz_conf_set(&c, "HALT_SIGNAL", s->halt_signal);
 	_cleanup_free_ char *path = vz_state_path(ctx, ctid);
-	int r = vz_conf_save(&c, path, err);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
+	_cleanup_free_ char *text = vz_conf_format(&c);
+	int r = 0;
+	/* runtime state, gone at reboot anyway: atomic, but no fsync */
+	if (write_file(tmp, text, strlen(text), O_CREAT | O_TRUNC) < 0 || rename(tmp, path) < 0)
+		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot write %s", path);
 	vz_conf_free(&c);
 	return r;
 }

@@ -69,16 +69,21 @@ static int fscfg(int fs, const char *key, const char *val)
 			    key, val, 0);
 }
 
-/* Runs in a child inside a user namespace with the CT's map: attaches the
- * idmapped layers in its private mount namespace, builds the overlay and
- * hands the detached mount back over sock. Reports errors as text. */
-static void overlay_helper(int sock, int lower, int priv, const char *stage)
+/* Runs in a child inside a user namespace with the CT's map: receives the
+ * idmapped layers, attaches them in its private mount namespace, builds the
+ * overlay and hands the detached mount back over sock. Errors go back as
+ * text. */
+static void overlay_helper(int sock, const char *stage)
 {
 	char msg[256] = "";
 	_cleanup_free_ char *sl = xasprintf("%s/lower", stage);
 	_cleanup_free_ char *sp = xasprintf("%s/private", stage);
 	_cleanup_free_ char *up = xasprintf("%s/private/fs", stage);
 	_cleanup_free_ char *wk = xasprintf("%s/private/work", stage);
+	int lower = recv_fd(sock);
+	int priv = lower < 0 ? -1 : recv_fd(sock);
+	if (priv < 0)
+		_exit(1); /* the parent failed and says why itself */
 	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
 		snprintf(msg, sizeof(msg), "setresuid: %s", strerror(errno));
 	else if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -111,33 +116,15 @@ static void overlay_helper(int sock, int lower, int priv, const char *stage)
 static int mount_userns(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
 			vz_error *err)
 {
-	int ret = 0, lower = -1, priv = -1, ns = -1, sk[2] = {-1, -1}, go[2] = {-1, -1};
+	int ret = 0, lower = -1, priv = -1, ns = -1, sk[2] = {-1, -1}, m = -1;
 	_cleanup_free_ char *stage = xasprintf("%s/%u.mnt", ctx->run_dir, ct->ctid);
 	_cleanup_free_ char *sl = xasprintf("%s/lower", stage);
 	_cleanup_free_ char *sp = xasprintf("%s/private", stage);
 	/* searchable by the namespace's root, which is nobody to the host */
 	if (mkdir_p(sl, 0755) < 0 || mkdir_p(sp, 0755) < 0)
 		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot create %s", stage);
-	ns = vz_userns_fd(ct->uid_base, ct->gid_base, err);
-	if (ns < 0) {
-		ret = -ns;
-		goto out;
-	}
-	lower = idmapped_clone(layer, ns, err);
-	if (lower < 0) {
-		ret = -lower;
-		goto out;
-	}
-	priv = idmapped_clone(ct->private_dir, ns, err);
-	if (priv < 0) {
-		ret = -priv;
-		goto out;
-	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk) < 0 ||
-	    pipe2(go, O_CLOEXEC) < 0) {
-		ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "socketpair");
-		goto out;
-	}
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "socketpair");
 	pid_t c = fork();
 	if (c < 0) {
 		ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
@@ -145,48 +132,54 @@ static int mount_userns(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
 	}
 	if (c == 0) {
 		close(sk[0]);
-		close(go[1]);
-		if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) {
-			dprintf(sk[1], "unshare: %s", strerror(errno));
+		char ok = unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 'y' : 'n';
+		if (write_all(sk[1], &ok, 1) < 0 || ok != 'y')
 			_exit(1);
-		}
-		char b = 0;
-		(void)write_all(sk[1], "", 0);
-		if (read_all(go[0], &b, 1) != 1)
-			_exit(1);
-		overlay_helper(sk[1], lower, priv, stage);
+		overlay_helper(sk[1], stage);
 	}
 	close(sk[1]);
 	sk[1] = -1;
-	close(go[0]);
-	go[0] = -1;
-	/* the child unshares on its own; wait until its namespace exists */
-	char ns_self[64], ns_child[64], path[64];
-	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)c);
-	ssize_t n1 = readlink("/proc/self/ns/user", ns_self, sizeof(ns_self) - 1);
-	for (int i = 0; i < 5000; i++) {
-		ssize_t n2 = readlink(path, ns_child, sizeof(ns_child) - 1);
-		if (n2 < 0 || (n2 == n1 && !memcmp(ns_self, ns_child, (size_t)n1))) {
-			usleep(1000);
-			continue;
-		}
-		break;
+	char ok = 'n';
+	if (read_all(sk[0], &ok, 1) != 1 || ok != 'y') {
+		ret = vz_err(err, VZ_E_MOUNT, "CT %u: cannot create a user namespace", ct->ctid);
+		goto reap;
 	}
-	ret = vz_write_idmaps(c, ct->uid_base, ct->gid_base, err);
-	if (write_all(go[1], ret ? "n" : "y", 1) < 0 && !ret)
-		ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "helper");
-	close(go[1]);
-	go[1] = -1;
-	int m = ret ? -1 : recv_fd(sk[0]);
-	if (!ret && m < 0) {
+	/* the helper's namespace holds the CT's map: it idmaps the layers */
+	if ((ret = vz_write_idmaps(c, ct->uid_base, ct->gid_base, err)))
+		goto reap;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)c);
+	ns = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns < 0) {
+		ret = vz_err_errno(err, VZ_E_MOUNT, errno, "cannot open %s", path);
+		goto reap;
+	}
+	lower = idmapped_clone(layer, ns, err);
+	if (lower < 0) {
+		ret = -lower;
+		goto reap;
+	}
+	priv = idmapped_clone(ct->private_dir, ns, err);
+	if (priv < 0) {
+		ret = -priv;
+		goto reap;
+	}
+	if (send_fd(sk[0], lower) < 0 || send_fd(sk[0], priv) < 0) {
+		ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: mount helper", ct->ctid);
+		goto reap;
+	}
+	m = recv_fd(sk[0]);
+	if (m < 0) {
 		char msg[256] = "";
 		ssize_t n = read(sk[0], msg, sizeof(msg) - 1);
 		msg[n > 0 ? n : 0] = '\0';
 		ret = vz_err(err, VZ_E_MOUNT, "CT %u: cannot mount %s: %s", ct->ctid,
 			     ct->root_dir, *msg ? msg : "helper failed");
 	}
-	int st;
-	(void)waitpid(c, &st, 0);
+reap:
+	if (ret)
+		kill(c, SIGKILL);
+	(void)waitpid(c, NULL, 0);
 	if (m >= 0) {
 		if (syscall(SYS_move_mount, m, "", AT_FDCWD, ct->root_dir,
 			    MOVE_MOUNT_F_EMPTY_PATH) < 0)
@@ -201,12 +194,9 @@ out:
 		close(lower);
 	if (priv >= 0)
 		close(priv);
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < 2; i++)
 		if (sk[i] >= 0)
 			close(sk[i]);
-		if (go[i] >= 0)
-			close(go[i]);
-	}
 	(void)rmdir(sl);
 	(void)rmdir(sp);
 	(void)rmdir(stage);

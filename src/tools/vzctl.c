@@ -265,6 +265,9 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage_error("%s: CT ID missing", cmd, VZ_E_NOTENOUGH);
+	if (argv[i][0] == '-')
+		return usage_error("%s: the CT ID comes first (vzctl COMMAND CTID [options])",
+				   cmd, VZ_E_BADOPT);
 	vz_error err = {0};
 	if (geteuid() != 0) {
 		fprintf(stderr, "%s: must be run as root\n", prog);
