@@ -136,6 +136,9 @@ static int set_name_link(vz_ctx *ctx, unsigned ctid, const char *old,
 int vz_ct_create(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
 		 vz_error *err)
 {
+	if (o->ostemplate && !vz_template_name_ok(o->ostemplate))
+		return vz_err(err, VZ_E_BADVALUE, "CT %u: invalid OS template name %.64s", ctid,
+			      o->ostemplate);
 	const char *tmpl = o->ostemplate ? o->ostemplate
 					 : vz_conf_get(&ctx->global, "DEF_OSTEMPLATE");
 	if (!tmpl || !*tmpl)
@@ -182,8 +185,12 @@ int vz_ct_create(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
 	/* these come from vz.conf, not from a sample */
 	vz_conf_unset(&ct.conf, "VE_ROOT");
 	vz_conf_unset(&ct.conf, "VE_PRIVATE");
-	if ((r = vz_template_layer(ctx, tmpl, &layer, err)))
+	if ((r = vz_template_layer(ctx, tmpl, &layer, err))) {
+		char msg[sizeof(err->msg)];
+		snprintf(msg, sizeof(msg), "CT %u: %.990s", ctid, err->msg);
+		memcpy(err->msg, msg, sizeof(msg));
 		goto out;
+	}
 	if ((r = vz_lock_global(ctx, "idmap", &ifd, err)))
 		goto out;
 	uid_t base = 0;

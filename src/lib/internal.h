@@ -44,6 +44,7 @@ unsigned long long proc_starttime(pid_t pid);
 void close_fds_from(int first, const int *keep, size_t nkeep);
 int send_fd(int sock, int fd);
 int recv_fd(int sock);
+int recv_fd_msg(int sock, char *buf, size_t len);
 
 static inline void freep(void *p) { free(*(void **)p); }
 static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }

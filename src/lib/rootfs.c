@@ -121,7 +121,7 @@ int vz_rootfs_setup(const char *root, bool userns, int *console_master,
 		_cleanup_free_ char *sysrq = xasprintf("%s/proc/sysrq-trigger", root);
 		if (mount(sys, sys, NULL, MS_BIND, NULL) < 0 ||
 		    mount(NULL, sys, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MFLAGS, NULL) < 0 ||
-		    mount("/dev/null", sysrq, NULL, MS_BIND, NULL) < 0)
+		    (path_exists(sysrq) && mount("/dev/null", sysrq, NULL, MS_BIND, NULL) < 0))
 			return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot protect /proc");
 	}
 	if ((r = mnt(root, "sysfs", "/sys", "sysfs", MFLAGS | MS_RDONLY, NULL, err)))

@@ -138,12 +138,15 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	if (!r && send(sk[0], "G", 1, MSG_NOSIGNAL) != 1)
 		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: init died early", ct->ctid);
 	if (!r) {
-		ip->console = recv_fd(sk[0]);
-		/* EOF after the console: exec succeeded; a message: it failed */
-		char buf[sizeof(err->msg) + 8];
-		ssize_t n = recv(sk[0], buf, sizeof(buf) - 1, 0);
-		if (n > 4 && buf[0] == 'E') {
-			buf[n] = '\0';
+		char buf[sizeof(err->msg) + 8] = "";
+		ip->console = recv_fd_msg(sk[0], buf, sizeof(buf) - 1);
+		/* then EOF when init was exec'd, or a message when that failed */
+		ssize_t n = 0;
+		if (ip->console >= 0) {
+			n = recv(sk[0], buf, sizeof(buf) - 1, 0);
+			buf[n > 0 ? n : 0] = '\0';
+		}
+		if (buf[0] == 'E' && strlen(buf) > 4) {
 			int code = atoi((char[]){buf[1], buf[2], buf[3], 0});
 			r = vz_err(err, code ? code : VZ_E_SYSTEM, "%s", buf + 4);
 		} else if (ip->console < 0) {

@@ -303,7 +303,14 @@ int send_fd(int sock, int fd)
 int recv_fd(int sock)
 {
 	char c;
-	struct iovec iov = {.iov_base = &c, .iov_len = 1};
+	return recv_fd_msg(sock, &c, 1);
+}
+
+/* Receives a descriptor, or (SOCK_SEQPACKET) the error text sent in its
+ * place: buf gets the message's bytes, NUL-terminated when they fit. */
+int recv_fd_msg(int sock, char *buf, size_t len)
+{
+	struct iovec iov = {.iov_base = buf, .iov_len = len};
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
@@ -316,6 +323,8 @@ int recv_fd(int sock)
 	while (r < 0 && errno == EINTR);
 	if (r <= 0)
 		return -1;
+	if ((size_t)r < len)
+		buf[r] = '\0';
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
 	if (!cm || cm->cmsg_type != SCM_RIGHTS)
 		return -1;
