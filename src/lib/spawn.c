@@ -262,6 +262,14 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 		break;
 	}
 	(void)vz_cg_destroy(&cg, cgrel);
+	/* the root's parent cgroup goes with its last CT (rmdir fails while
+	 * another CT of this root still has its cgroup there) */
+	_cleanup_free_ char *cgparent = xstrdup(cgrel);
+	*strrchr(cgparent, '/') = '\0';
+	for (size_t i = 0; i < cg.n; i++) {
+		_cleanup_free_ char *d = xasprintf("%s/%s", cg.h[i].mnt, cgparent);
+		(void)rmdir(d);
+	}
 	vz_cg_free(&cg);
 	vz_error ue;
 	if (vz_storage_umount(ctx, ct, &ue) && ue.code != VZ_E_NOTMOUNTED)

@@ -7,7 +7,7 @@ on_pure_v2() {
 	unshare -m --propagation private bash -c '
 		umount -l /sys/fs/cgroup || exit 97
 		mount -t cgroup2 none /sys/fs/cgroup || exit 97
-		'"$1"
+		'"$1" on_pure_v2 "${@:2}"
 }
 
 test_pure_cgroup_v2_host_runs_a_ct_with_its_own_delegated_cgroup() {
