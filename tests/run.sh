@@ -133,7 +133,7 @@ cleanup_root() { # root bindir
 		[ -e "$conf" ] || continue
 		id=${conf##*/}; id=${id%.conf}
 		[[ $id =~ ^[0-9]+$ ]] || continue
-		env VZ_ROOT="$root" "${senv[@]}" timeout 60 "$bin/vzctl" stop --fast "$id" >/dev/null 2>&1
+		env VZ_ROOT="$root" "${senv[@]}" timeout 60 "$bin/vzctl" stop "$id" --fast >/dev/null 2>&1
 		env VZ_ROOT="$root" "${senv[@]}" timeout 60 "$bin/vzctl" umount "$id" >/dev/null 2>&1
 		env VZ_ROOT="$root" "${senv[@]}" timeout 60 "$bin/vzctl" destroy "$id" >"$OUT/destroy.log" 2>&1 || {
 			case $? in
@@ -152,7 +152,7 @@ cleanup_root() { # root bindir
 	p=$(leftover_procs "$root")
 	if [ -n "$p" ]; then
 		echo "LEAK: processes left behind by the test (killed now):"
-		for d in $p; do echo "  $d: $(tr '\0' ' ' <"/proc/$d/cmdline" 2>/dev/null)"; done
+		for d in $p; do echo "  $d: $(tr '\0' ' ' 2>/dev/null <"/proc/$d/cmdline")"; done
 		kill -9 $p 2>/dev/null
 		bad=1
 	fi
@@ -171,7 +171,7 @@ cleanup_root() { # root bindir
 		for cg in $d; do
 			[ -r "$cg/cgroup.procs" ] || continue
 			for pid in $(cat "$cg/cgroup.procs" 2>/dev/null); do
-				echo "  process in $cg: $pid $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)"
+				echo "  process in $cg: $pid $(tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline")"
 				kill -9 "$pid" 2>/dev/null
 			done
 		done
@@ -191,6 +191,9 @@ cleanup_root() { # root bindir
 run_one() { # file func display-name bindir
 	local file=$1 func=$2 name=$3 bin=$4 root rc log=$OUT/test.log
 	root=$(mktemp -d /var/tmp/vz-test.XXXXXX)
+	# mktemp makes it 0700; a real root is 0755 (the CTs' mapped users
+	# must be able to traverse it)
+	chmod 755 "$root"
 	CG_BEFORE=$(cg_snapshot)
 	(
 		cd "$root" || exit 1
@@ -207,6 +210,11 @@ run_one() { # file func display-name bindir
 	124 | 137) echo "TIMEOUT: $func did not finish within ${TIMEOUT}s (exit $rc)" >>"$log" ;;
 	*) echo "(test exited $rc)" >>"$log" ;;
 	esac
+	# a shell error in the test itself (typo, missing helper) must not pass
+	if grep -Eq 'line [0-9]+: .*(command not found|syntax error|bad substitution|unbound variable|ambiguous redirect)' "$log"; then
+		echo "TEST BUG: shell error in the test (see above)" >>"$log"
+		[ "$rc" = 0 ] && rc=1
+	fi
 	if ! cleanup_root "$root" "$bin" >>"$log" 2>&1; then
 		[ "$rc" = 0 ] && rc=1
 	fi

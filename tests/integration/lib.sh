@@ -118,6 +118,19 @@ mk_running_ct() {
 	expect_code 0 vzctl start "$1"
 }
 
+# expect_named_status NAME ID "exist ...": status by name prints the number
+expect_named_status() {
+	expect_output_is "CTID $2 $3" vzctl status "$1"
+}
+
+# ct_put_file ID PATH MODE < content: writes a file into a stopped CT by
+# way of its private area (the overlayfs upper layer), not the mounted view.
+ct_put_file() {
+	local f="$VZ_ROOT/vz/private/$1/fs$2"
+	[ -d "$VZ_ROOT/vz/private/$1/fs" ] || fail "no $VZ_ROOT/vz/private/$1/fs"
+	mkdir -p "${f%/*}" && rm -f "$f" && cat >"$f" && chmod "$3" "$f" || fail "cannot write $f"
+}
+
 ct_status() { vzctl status "$1" 2>&1; }
 
 status_is() { [ "$(vzctl status "$1" 2>/dev/null)" = "CTID $1 $2" ]; }
