@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <time.h>
 #include "internal.h"
@@ -302,6 +303,12 @@ static int wait_ready(vz_ctx *ctx, unsigned ctid, vz_error *err)
 		vz_error e;
 		if (vz_ct_exec(ctx, ctid, VZ_EXEC_DIRECT, argv, &st, &e) == 0 && st == 0)
 			return 0;
+		/* init gone and no monitor left to start it again: it never will be */
+		struct vz_state s = {0};
+		if (vz_state_read(ctx, ctid, &s) != 1 &&
+		    (s.monitor_pid <= 0 || kill(s.monitor_pid, 0) < 0))
+			return vz_err(err, VZ_E_STARTWAIT,
+				      "CT %u: init exited before the CT became ready", ctid);
 		struct timespec ts = {0, 100 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
@@ -322,11 +329,23 @@ static int do_start(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
 		return vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist",
 			      ct->ctid, ct->private_dir);
 	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Starting container...");
-	bool mounted_here = false;
+	bool mounted_here = false, host_view = false;
+	if (is_mountpoint(ct->root_dir) && ct->uid_base) {
+		/* `vzctl mount` left the host's view: swap in the CT's */
+		if (umount2(ct->root_dir, 0) < 0)
+			return vz_err_errno(err, VZ_E_MOUNTED, errno,
+					    "CT %u: cannot unmount the host's view of %s",
+					    ct->ctid, ct->root_dir);
+		host_view = true;
+	}
 	if (!is_mountpoint(ct->root_dir)) {
-		int r = vz_storage_mount(ctx, ct, err);
-		if (r)
+		int r = vz_storage_mount(ctx, ct, true, err);
+		if (r) {
+			vz_error e;
+			if (host_view)
+				(void)vz_storage_mount(ctx, ct, false, &e);
 			return r;
+		}
 		mounted_here = true;
 	}
 	_cleanup_free_ char *init = xasprintf("%s/sbin/init", ct->root_dir);
@@ -342,6 +361,8 @@ static int do_start(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
 		vz_error e;
 		if (mounted_here)
 			(void)vz_storage_umount(ctx, ct, &e);
+		if (host_view)
+			(void)vz_storage_mount(ctx, ct, false, &e);
 		return r;
 	}
 	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Container start in progress...");
@@ -444,7 +465,7 @@ int vz_ct_mount(vz_ctx *ctx, unsigned ctid, vz_error *err)
 		return r;
 	if ((r = vz_lock_ct(ctx, ctid, "mount", &lfd, err)) == 0) {
 		settle(ctx, &ct);
-		r = vz_storage_mount(ctx, &ct, err);
+		r = vz_storage_mount(ctx, &ct, false, err);
 		vz_unlock(lfd);
 	}
 	vz_ct_free(&ct);

@@ -183,7 +183,8 @@ bool vz_template_name_ok(const char *name);
 /* ---- storage.c ---- */
 int vz_storage_create(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
 		      vz_error *err);
-int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
+/* for_ct: the view a starting CT needs; otherwise the host's own view */
+int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, bool for_ct, vz_error *err);
 int vz_storage_umount(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
 int vz_storage_destroy(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
 char *vz_storage_layer(vz_ctx *ctx, const struct vz_ct *ct);
@@ -192,7 +193,7 @@ char *vz_storage_layer(vz_ctx *ctx, const struct vz_ct *ct);
 int vz_caps_apply_bounding(const char *capability_conf, vz_error *err);
 
 /* ---- rootfs.c: inside the CT's mount namespace ---- */
-int vz_rootfs_setup(const char *root, bool userns, int *console_master,
+int vz_rootfs_setup(bool userns, int *console_master,
 		    vz_error *err);
 
 /* ---- net.c ---- */

@@ -10,6 +10,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/mount.h>
 #include "internal.h"
 
 #define MFLAGS (MS_NOSUID | MS_NODEV | MS_NOEXEC)
@@ -100,9 +102,10 @@ static int make_console(const char *root, int *master, vz_error *err)
 	return 0;
 }
 
-int vz_rootfs_setup(const char *root, bool userns, int *console_master,
-		    vz_error *err)
+/* Works relative to the cwd, which is the CT root (a mount point). */
+int vz_rootfs_setup(bool userns, int *console_master, vz_error *err)
 {
+	const char *root = ".";
 	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom",
 					    "tty"};
 	static const char *const links[][2] = {
@@ -111,8 +114,20 @@ int vz_rootfs_setup(const char *root, bool userns, int *console_master,
 		{"pts/ptmx", "ptmx"}, {"/proc/kcore", "core"}};
 	int r;
 	*console_master = -1;
-	if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) < 0)
-		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot bind %s", root);
+	/* The CT root came with the namespace's copy of the host's mounts,
+	 * which a user namespace locks and pivot_root refuses: stack a clone
+	 * of it on itself and move the cwd onto the clone. */
+	int t = (int)syscall(SYS_open_tree, AT_FDCWD, ".",
+			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (t < 0 ||
+	    syscall(SYS_move_mount, t, "", AT_FDCWD, ".", MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+	    fchdir(t) < 0) {
+		int e = errno;
+		if (t >= 0)
+			close(t);
+		return vz_err_errno(err, VZ_E_MOUNT, e, "cannot bind the CT root");
+	}
+	close(t);
 	if ((r = mnt(root, "proc", "/proc", "proc", MFLAGS, NULL, err)))
 		return r;
 	if (!userns) {
@@ -150,12 +165,12 @@ int vz_rootfs_setup(const char *root, bool userns, int *console_master,
 		return r;
 	if ((r = make_console(root, console_master, err)))
 		return r;
-	if (chdir(root) < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	if (syscall(SYS_pivot_root, ".", ".") < 0 ||
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
 		int e = errno;
 		close(*console_master);
 		*console_master = -1;
-		return vz_err_errno(err, VZ_E_MOUNT, e, "cannot pivot_root into %s", root);
+		return vz_err_errno(err, VZ_E_MOUNT, e, "cannot pivot_root into the CT root");
 	}
 	return 0;
 }

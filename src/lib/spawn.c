@@ -59,7 +59,7 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, int sock)
 		child_fail(sock, &e);
 	}
 	int console = -1;
-	if (vz_rootfs_setup(ct->root_dir, userns, &console, &e))
+	if (vz_rootfs_setup(userns, &console, &e))
 		child_fail(sock, &e);
 	if (send_fd(sock, console) < 0) {
 		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: console", ct->ctid);
@@ -116,16 +116,26 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	int pidfd = -1;
 	struct clone_args ca = {.flags = flags, .pidfd = (uintptr_t)&pidfd,
 				.exit_signal = SIGCHLD};
-	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	if (pid < 0) {
+	/* The child starts with its cwd on the CT root and works from there:
+	 * the host path to it may not be searchable by the CT's mapped root. */
+	if (chdir(ct->root_dir) < 0) {
 		int e = errno;
 		close(sk[0]);
 		close(sk[1]);
-		return vz_err_errno(err, VZ_E_SYSTEM, e, "CT %u: clone", ct->ctid);
+		return vz_err_errno(err, VZ_E_MOUNT, e, "CT %u: cannot enter %s", ct->ctid,
+				    ct->root_dir);
 	}
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	int ce = errno;
 	if (pid == 0) {
 		close(sk[0]);
 		init_child(ctx, ct, sk[1]);
+	}
+	(void)chdir("/"); /* the monitor must not keep the CT root busy */
+	if (pid < 0) {
+		close(sk[0]);
+		close(sk[1]);
+		return vz_err_errno(err, VZ_E_SYSTEM, ce, "CT %u: clone", ct->ctid);
 	}
 	close(sk[1]);
 	ip->pid = pid;

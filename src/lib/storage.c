@@ -69,17 +69,15 @@ static int fscfg(int fs, const char *key, const char *val)
 			    key, val, 0);
 }
 
-/* Runs in a child inside a user namespace with the CT's map: receives the
- * idmapped layers, attaches them in its private mount namespace, builds the
- * overlay and hands the detached mount back over sock. Errors go back as
- * text. */
-static void overlay_helper(int sock, const char *stage)
+/* Runs in a child inside a user namespace with the CT's map, its cwd on
+ * the staging directory (so that no host path need be searchable by the
+ * mapped root): receives the idmapped layers, attaches them in its private
+ * mount namespace, builds the overlay and hands the detached mount back
+ * over sock. Errors go back as text. */
+static void overlay_helper(int sock)
 {
 	char msg[256] = "";
-	_cleanup_free_ char *sl = xasprintf("%s/lower", stage);
-	_cleanup_free_ char *sp = xasprintf("%s/private", stage);
-	_cleanup_free_ char *up = xasprintf("%s/private/fs", stage);
-	_cleanup_free_ char *wk = xasprintf("%s/private/work", stage);
+	const char *sl = "lower", *sp = "private", *up = "private/fs", *wk = "private/work";
 	int lower = recv_fd(sock);
 	int priv = lower < 0 ? -1 : recv_fd(sock);
 	if (priv < 0)
@@ -132,10 +130,11 @@ static int mount_userns(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
 	}
 	if (c == 0) {
 		close(sk[0]);
-		char ok = unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 'y' : 'n';
+		char ok = chdir(stage) == 0 && unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0
+				  ? 'y' : 'n';
 		if (write_all(sk[1], &ok, 1) < 0 || ok != 'y')
 			_exit(1);
-		overlay_helper(sk[1], stage);
+		overlay_helper(sk[1]);
 	}
 	close(sk[1]);
 	sk[1] = -1;
@@ -203,7 +202,7 @@ out:
 	return ret;
 }
 
-int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, vz_error *err)
+int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, bool for_ct, vz_error *err)
 {
 	if (!path_exists(ct->private_dir))
 		return vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist",
@@ -220,7 +219,11 @@ int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, vz_error *err)
 	if (mkdir_p(ct->root_dir, 0755) < 0)
 		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot create %s", ct->root_dir);
 	int r;
-	if (ct->uid_base) {
+	/* The private area holds ids as the CT sees them (root is 0), like
+	 * OpenVZ's: the host's view of a stopped CT is a plain overlay, where
+	 * host root reads and writes as the CT's root; a running CT gets its
+	 * layers idmapped to its user namespace. */
+	if (ct->uid_base && for_ct) {
 		r = mount_userns(ctx, ct, layer, err);
 	} else {
 		_cleanup_free_ char *opts = xasprintf(

@@ -265,6 +265,11 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		return usage_error("%s: CT ID missing", cmd, VZ_E_NOTENOUGH);
+	/* "-1" is a bad CT ID, not an option */
+	if (argv[i][0] == '-' && argv[i][1] >= '0' && argv[i][1] <= '9') {
+		fprintf(stderr, "%s: invalid CT ID: %s\n", prog, argv[i]);
+		return VZ_E_BADVALUE;
+	}
 	if (argv[i][0] == '-')
 		return usage_error("%s: the CT ID comes first (vzctl COMMAND CTID [options])",
 				   cmd, VZ_E_BADOPT);

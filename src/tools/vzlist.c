@@ -257,10 +257,11 @@ int main(int argc, char **argv)
 				bool has;
 				const char *s = value(&list[i], cols[j], buf, sizeof(buf), &num, &has);
 				int w = cols[j]->type == F_STR ? -cols[j]->width : cols[j]->width;
+				/* widths are minimums: a cut path or name would mislead */
 				if (j + 1 < ncols)
-					printf("%*.*s ", w, cols[j]->width, s);
+					printf("%*s ", w, s);
 				else
-					printf("%*s\n", cols[j]->type == F_STR ? 0 : w, s); /* never cut */
+					printf("%*s\n", cols[j]->type == F_STR ? 0 : w, s);
 			}
 		}
 	}
