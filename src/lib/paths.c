@@ -54,6 +54,31 @@ static const char *gget(const vz_ctx *ctx, const char *key, const char *def)
 	return v && *v ? v : def;
 }
 
+/* Builds /etc/vz aside and renames it into place, so that tools started
+ * at once on a fresh root never see it half made. */
+static int init_etc(vz_ctx *ctx)
+{
+	_cleanup_free_ char *tmp = xasprintf("%s.new.%d", ctx->etc_dir, (int)getpid());
+	_cleanup_free_ char *conf = xasprintf("%s/conf", tmp);
+	_cleanup_free_ char *names = xasprintf("%s/names", tmp);
+	_cleanup_free_ char *vzconf = xasprintf("%s/vz.conf", tmp);
+	(void)rm_rf(tmp);
+	if (mkdir_p(conf, 0755) < 0 || mkdir_p(names, 0755) < 0 ||
+	    write_file(vzconf, vzconf_default, strlen(vzconf_default), O_CREAT | O_EXCL) < 0)
+		goto fail;
+	if (rename(tmp, ctx->etc_dir) < 0) {
+		if (errno != EEXIST && errno != ENOTEMPTY)
+			goto fail;
+		(void)rm_rf(tmp); /* another tool made it first */
+	}
+	return 0;
+fail:;
+	int e = errno;
+	(void)rm_rf(tmp);
+	errno = e;
+	return -1;
+}
+
 vz_ctx *vz_ctx_new(const char *root, vz_error *err)
 {
 	if (!root || !*root)
@@ -83,15 +108,10 @@ vz_ctx *vz_ctx_new(const char *root, vz_error *err)
 
 	/* A fresh root gets the default global config; a root whose
 	 * /etc/vz exists without vz.conf is broken and said so. */
-	if (!path_exists(ctx->etc_dir)) {
-		if (mkdir_p(ctx->conf_dir, 0755) < 0 || mkdir_p(ctx->names_dir, 0755) < 0 ||
-		    write_file(ctx->vzconf_path, vzconf_default, strlen(vzconf_default),
-			       O_CREAT | O_EXCL) < 0) {
-			vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot initialise %s",
-				     ctx->etc_dir);
-			vz_ctx_free(ctx);
-			return NULL;
-		}
+	if (!path_exists(ctx->etc_dir) && init_etc(ctx) < 0) {
+		vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot initialise %s", ctx->etc_dir);
+		vz_ctx_free(ctx);
+		return NULL;
 	}
 	if (vz_conf_load(&ctx->global, ctx->vzconf_path, err)) {
 		if (err->code == VZ_E_NOCONF)
