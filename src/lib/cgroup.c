@@ -205,19 +205,15 @@ int vz_cg_attach(const struct vz_cgroups *cg, const char *rel, pid_t pid,
 	return 0;
 }
 
-/* Sends sig to every process in dir and below; returns how many. */
-static int signal_tree(const char *dir, int sig)
+/* Calls fn on the cgroup.procs text of dir and of every cgroup below it
+ * and sums what it returns; -1 when dir itself has no process list. */
+static long walk_procs(const char *dir, long (*fn)(char *list, int arg), int arg)
 {
-	int n = 0;
 	_cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", dir);
 	_cleanup_free_ char *list = read_file(procs, NULL);
-	if (list) {
-		char *save = NULL;
-		for (char *l = strtok_r(list, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-			if (kill((pid_t)atoi(l), sig) == 0)
-				n++;
-		}
-	}
+	if (!list)
+		return -1;
+	long n = fn(list, arg);
 	DIR *d = opendir(dir);
 	if (!d)
 		return n;
@@ -226,9 +222,30 @@ static int signal_tree(const char *dir, int sig)
 		if (e->d_type != DT_DIR || e->d_name[0] == '.')
 			continue;
 		_cleanup_free_ char *sub = xasprintf("%s/%s", dir, e->d_name);
-		n += signal_tree(sub, sig);
+		long s = walk_procs(sub, fn, arg);
+		if (s > 0)
+			n += s;
 	}
 	closedir(d);
+	return n;
+}
+
+static long kill_list(char *list, int sig)
+{
+	long n = 0;
+	char *save = NULL;
+	for (char *l = strtok_r(list, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		if (kill((pid_t)atoi(l), sig) == 0)
+			n++;
+	return n;
+}
+
+static long count_lines(char *list, int unused)
+{
+	(void)unused;
+	long n = 0;
+	for (char *p = list; *p; p++)
+		n += *p == '\n';
 	return n;
 }
 
@@ -260,7 +277,7 @@ int vz_cg_destroy(const struct vz_cgroups *cg, const char *rel)
 			continue;
 		bool gone = false;
 		for (int t = 0; t < 250 && !gone; t++) {
-			if (signal_tree(dir, SIGKILL) == 0 && rmdir_tree(dir) == 0)
+			if (walk_procs(dir, kill_list, SIGKILL) <= 0 && rmdir_tree(dir) == 0)
 				gone = true;
 			else {
 				struct timespec ts = {0, 20 * 1000 * 1000};
@@ -271,32 +288,6 @@ int vz_cg_destroy(const struct vz_cgroups *cg, const char *rel)
 			ret = -1;
 	}
 	return ret;
-}
-
-static long count_lines_tree(const char *dir)
-{
-	long n = 0;
-	_cleanup_free_ char *procs = xasprintf("%s/cgroup.procs", dir);
-	_cleanup_free_ char *list = read_file(procs, NULL);
-	if (!list)
-		return -1;
-	for (char *p = list; *p; p++)
-		if (*p == '\n')
-			n++;
-	DIR *d = opendir(dir);
-	if (!d)
-		return n;
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_type != DT_DIR || e->d_name[0] == '.')
-			continue;
-		_cleanup_free_ char *sub = xasprintf("%s/%s", dir, e->d_name);
-		long s = count_lines_tree(sub);
-		if (s > 0)
-			n += s;
-	}
-	closedir(d);
-	return n;
 }
 
 /* numproc as OpenVZ counts it: processes and threads (pids.current) */
@@ -312,7 +303,7 @@ long vz_cg_count_procs(const struct vz_cgroups *cg, const char *rel)
 	}
 	for (size_t i = 0; i < cg->n; i++) {
 		_cleanup_free_ char *dir = xasprintf("%s/%s", cg->h[i].mnt, rel);
-		long n = count_lines_tree(dir);
+		long n = walk_procs(dir, count_lines, 0);
 		if (n >= 0)
 			return n;
 	}

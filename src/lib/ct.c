@@ -371,18 +371,33 @@ static int do_start(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
 	return 0;
 }
 
-int vz_ct_start(vz_ctx *ctx, unsigned ctid, int flags, vz_error *err)
+typedef int (*ct_op)(vz_ctx *ctx, struct vz_ct *ct, int a, int b, vz_error *err);
+
+/* Loads the CT and runs op under its lock. */
+static int locked(vz_ctx *ctx, unsigned ctid, const char *what, ct_op op, int a, int b,
+		  vz_error *err)
 {
 	int lfd, r;
 	struct vz_ct ct;
 	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
 		return r;
-	if ((r = vz_lock_ct(ctx, ctid, "start", &lfd, err)) == 0) {
-		r = do_start(ctx, &ct, flags, err);
+	if ((r = vz_lock_ct(ctx, ctid, what, &lfd, err)) == 0) {
+		r = op(ctx, &ct, a, b, err);
 		vz_unlock(lfd);
 	}
 	vz_ct_free(&ct);
 	return r;
+}
+
+static int start_op(vz_ctx *ctx, struct vz_ct *ct, int flags, int b, vz_error *err)
+{
+	(void)b;
+	return do_start(ctx, ct, flags, err);
+}
+
+int vz_ct_start(vz_ctx *ctx, unsigned ctid, int flags, vz_error *err)
+{
+	return locked(ctx, ctid, "start", start_op, flags, 0, err);
 }
 
 static int do_stop(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
@@ -424,112 +439,95 @@ static int do_stop(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
 	return 0;
 }
 
+static int stop_op(vz_ctx *ctx, struct vz_ct *ct, int flags, int b, vz_error *err)
+{
+	(void)b;
+	return do_stop(ctx, ct, flags, err);
+}
+
 int vz_ct_stop(vz_ctx *ctx, unsigned ctid, int flags, vz_error *err)
 {
-	int lfd, r;
-	struct vz_ct ct;
-	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
-		return r;
-	if ((r = vz_lock_ct(ctx, ctid, "stop", &lfd, err)) == 0) {
-		r = do_stop(ctx, &ct, flags, err);
-		vz_unlock(lfd);
-	}
-	vz_ct_free(&ct);
-	return r;
+	return locked(ctx, ctid, "stop", stop_op, flags, 0, err);
+}
+
+static int restart_op(vz_ctx *ctx, struct vz_ct *ct, int start_flags, int stop_flags,
+		      vz_error *err)
+{
+	struct vz_state st;
+	int r = 0;
+	if (is_running(ctx, ct->ctid, &st))
+		r = do_stop(ctx, ct, stop_flags, err);
+	return r ? r : do_start(ctx, ct, start_flags, err);
 }
 
 int vz_ct_restart(vz_ctx *ctx, unsigned ctid, int start_flags, int stop_flags,
 		  vz_error *err)
 {
-	int lfd, r;
-	struct vz_ct ct;
-	struct vz_state st;
-	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
-		return r;
-	if ((r = vz_lock_ct(ctx, ctid, "restart", &lfd, err)) == 0) {
-		if (is_running(ctx, ctid, &st))
-			r = do_stop(ctx, &ct, stop_flags, err);
-		if (!r)
-			r = do_start(ctx, &ct, start_flags, err);
-		vz_unlock(lfd);
-	}
-	vz_ct_free(&ct);
-	return r;
+	return locked(ctx, ctid, "restart", restart_op, start_flags, stop_flags, err);
+}
+
+static int mount_op(vz_ctx *ctx, struct vz_ct *ct, int a, int b, vz_error *err)
+{
+	(void)a;
+	(void)b;
+	settle(ctx, ct);
+	return vz_storage_mount(ctx, ct, false, err);
 }
 
 int vz_ct_mount(vz_ctx *ctx, unsigned ctid, vz_error *err)
 {
-	int lfd, r;
-	struct vz_ct ct;
-	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
-		return r;
-	if ((r = vz_lock_ct(ctx, ctid, "mount", &lfd, err)) == 0) {
-		settle(ctx, &ct);
-		r = vz_storage_mount(ctx, &ct, false, err);
-		vz_unlock(lfd);
-	}
-	vz_ct_free(&ct);
-	return r;
+	return locked(ctx, ctid, "mount", mount_op, 0, 0, err);
+}
+
+static int umount_op(vz_ctx *ctx, struct vz_ct *ct, int a, int b, vz_error *err)
+{
+	struct vz_state st;
+	(void)a;
+	(void)b;
+	if (is_running(ctx, ct->ctid, &st))
+		return vz_err(err, VZ_E_RUNNING, "CT %u is running; stop it first", ct->ctid);
+	return vz_storage_umount(ctx, ct, err);
 }
 
 int vz_ct_umount(vz_ctx *ctx, unsigned ctid, vz_error *err)
 {
-	int lfd, r;
-	struct vz_ct ct;
+	return locked(ctx, ctid, "umount", umount_op, 0, 0, err);
+}
+
+static int destroy_op(vz_ctx *ctx, struct vz_ct *ct, int a, int b, vz_error *err)
+{
 	struct vz_state st;
-	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
+	vz_error e;
+	int r;
+	(void)a;
+	(void)b;
+	settle(ctx, ct);
+	if (is_running(ctx, ct->ctid, &st))
+		return vz_err(err, VZ_E_RUNNING, "CT %u is running; stop it first", ct->ctid);
+	if (is_mountpoint(ct->root_dir) && (r = vz_storage_umount(ctx, ct, err)))
 		return r;
-	if ((r = vz_lock_ct(ctx, ctid, "umount", &lfd, err)) == 0) {
-		if (is_running(ctx, ctid, &st))
-			r = vz_err(err, VZ_E_RUNNING, "CT %u is running; stop it first", ctid);
-		else
-			r = vz_storage_umount(ctx, &ct, err);
-		vz_unlock(lfd);
+	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Destroying container private area: %s",
+	       ct->private_dir);
+	if ((r = vz_storage_destroy(ctx, ct, err)))
+		return r;
+	const char *name = vz_conf_get(&ct->conf, "NAME");
+	if (name && *name && vz_name_check(name, &e) == 0) {
+		unsigned owner;
+		_cleanup_free_ char *link = name_link(ctx, name);
+		if (vz_ct_resolve(ctx, name, &owner, &e) == 0 && owner == ct->ctid)
+			(void)unlink(link);
 	}
-	vz_ct_free(&ct);
-	return r;
+	_cleanup_free_ char *gone = xasprintf("%s.destroyed", ct->conf_path);
+	if (rename(ct->conf_path, gone) < 0)
+		return vz_err_errno(err, VZ_E_DELETE, errno, "CT %u: cannot remove %s",
+				    ct->ctid, ct->conf_path);
+	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Container private area was destroyed");
+	return 0;
 }
 
 int vz_ct_destroy(vz_ctx *ctx, unsigned ctid, vz_error *err)
 {
-	int lfd, r;
-	struct vz_ct ct;
-	struct vz_state st;
-	_cleanup_free_ char *gone = NULL;
-	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
-		return r;
-	if ((r = vz_lock_ct(ctx, ctid, "destroy", &lfd, err)))
-		goto out;
-	settle(ctx, &ct);
-	if (is_running(ctx, ctid, &st)) {
-		r = vz_err(err, VZ_E_RUNNING, "CT %u is running; stop it first", ctid);
-		goto unlock;
-	}
-	vz_error e;
-	if (is_mountpoint(ct.root_dir) && (r = vz_storage_umount(ctx, &ct, err)))
-		goto unlock;
-	vz_log(ctx, ctid, VZ_LOG_INFO, "Destroying container private area: %s",
-	       ct.private_dir);
-	if ((r = vz_storage_destroy(ctx, &ct, err)))
-		goto unlock;
-	const char *name = vz_conf_get(&ct.conf, "NAME");
-	if (name && *name && vz_name_check(name, &e) == 0) {
-		unsigned owner;
-		_cleanup_free_ char *link = name_link(ctx, name);
-		if (vz_ct_resolve(ctx, name, &owner, &e) == 0 && owner == ctid)
-			(void)unlink(link);
-	}
-	gone = xasprintf("%s.destroyed", ct.conf_path);
-	if (rename(ct.conf_path, gone) < 0)
-		r = vz_err_errno(err, VZ_E_DELETE, errno, "CT %u: cannot remove %s", ctid,
-				 ct.conf_path);
-	else
-		vz_log(ctx, ctid, VZ_LOG_INFO, "Container private area was destroyed");
-unlock:
-	vz_unlock(lfd);
-out:
-	vz_ct_free(&ct);
-	return r;
+	return locked(ctx, ctid, "destroy", destroy_op, 0, 0, err);
 }
 
 int vz_ct_status(vz_ctx *ctx, unsigned ctid, struct vz_status *s, vz_error *err)
