@@ -74,9 +74,6 @@ fi
 
 # ---------------------------------------------------------------- state
 TMP=$(mktemp -d /tmp/vz-bench.XXXXXX) || die "mktemp failed"
-# vz builds the CT's overlay as the CT's mapped root inside a user namespace,
-# which cannot traverse mktemp's 0700 (vzctl start: "attach layers: EACCES")
-chmod 755 "$TMP"
 LOG=$TMP/bench.log
 : >"$LOG"
 declare -A S=()          # metric -> space-separated samples (ns, or kB for mem)

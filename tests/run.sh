@@ -190,10 +190,9 @@ cleanup_root() { # root bindir
 
 run_one() { # file func display-name bindir
 	local file=$1 func=$2 name=$3 bin=$4 root rc log=$OUT/test.log
+	# mktemp makes it 0700: the CTs' mapped users cannot traverse it, and
+	# vz must not need them to
 	root=$(mktemp -d /var/tmp/vz-test.XXXXXX)
-	# mktemp makes it 0700; a real root is 0755 (the CTs' mapped users
-	# must be able to traverse it)
-	chmod 755 "$root"
 	CG_BEFORE=$(cg_snapshot)
 	(
 		cd "$root" || exit 1

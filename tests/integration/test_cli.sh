@@ -96,7 +96,7 @@ test_exec_without_command_fails_with_27_or_20() {
 }
 
 test_vz_root_option_overrides_env() {
-	local other; other=$(mktemp -d /var/tmp/vz-test-other.XXXXXX); chmod 755 "$other"
+	local other; other=$(mktemp -d /var/tmp/vz-test-other.XXXXXX)
 	vzctl --vz-root "$other" create 101 --ostemplate "$TEMPLATE_NAME" >/dev/null 2>&1
 	local rc=$?
 	local st; st=$(vzctl --vz-root "$other" status 101 2>&1)

@@ -347,3 +347,12 @@ test_host_can_write_into_mounted_ct() {
 	read -r _ _ u g _ <<<"$LAST_OUT"
 	assert_eq "$u $g" "0 0" "owner inside of a file the host wrote into the mounted CT"
 }
+
+test_ct_root_is_its_own_tree_under_a_root_only_vz_root() {
+	chmod 700 "$VZ_ROOT" || fail "chmod $VZ_ROOT"
+	mk_ct 101
+	expect_code 0 vzctl start 101
+	# the CT sees the template's tree, never the host's
+	expect_code 0 vzctl exec 101 'test -x /bin/busybox && test -e /etc/inittab && ! test -e /usr/local/sbin/vzctl && ! test -d /vz'
+	expect_code 0 vzctl stop 101
+}
