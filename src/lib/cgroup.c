@@ -191,18 +191,38 @@ int vz_cg_create(const struct vz_cgroups *cg, const char *rel, uid_t uid,
 	return 0;
 }
 
-int vz_cg_attach(const struct vz_cgroups *cg, const char *rel, pid_t pid,
-		 vz_error *err)
+/* v1: "0" in tasks moves the calling thread alone, which the kernel does
+ * without its global threadgroup lock and so without waiting for an RCU
+ * grace period (~10 ms) as a cgroup.procs write does. A thread's children
+ * inherit its cgroups. v2 has no such path: its procs file is written only
+ * with_v2 (else the caller uses CLONE_INTO_CGROUP). */
+int vz_cg_enter(const struct vz_cgroups *cg, const char *rel, bool with_v2,
+		vz_error *err)
 {
-	char buf[32];
-	snprintf(buf, sizeof(buf), "%d", (int)pid);
 	for (size_t i = 0; i < cg->n; i++) {
-		_cleanup_free_ char *p = xasprintf("%s/%s/cgroup.procs", cg->h[i].mnt, rel);
-		if (write_str(p, buf) < 0)
-			return vz_err_errno(err, VZ_E_SYSTEM, errno,
-					    "cannot move pid %d into %s", (int)pid, p);
+		if (cg->h[i].v2 && !with_v2)
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s/%s", cg->h[i].mnt, rel,
+						   cg->h[i].v2 ? "cgroup.procs" : "tasks");
+		if (write_str(p, "0") < 0)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot join cgroup %s", p);
 	}
 	return 0;
+}
+
+/* The CT's v2 cgroup for CLONE_INTO_CGROUP, or -1 without a v2 hierarchy. */
+int vz_cg_open_v2(const struct vz_cgroups *cg, const char *rel, vz_error *err)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		if (!cg->h[i].v2)
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", cg->h[i].mnt, rel);
+		int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (fd < 0)
+			return -vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot open cgroup %s", p);
+		return fd;
+	}
+	return -1;
 }
 
 /* Calls fn on the cgroup.procs text of dir and of every cgroup below it

@@ -561,7 +561,7 @@ static int set_hostname_live(vz_ctx *ctx, struct vz_ct *ct, const char *h,
 	struct vz_state st;
 	if (!vz_state_read(ctx, ct->ctid, &st))
 		return 0;
-	pid_t x = fork();
+	pid_t x = vz_fork_ct(ctx, ct->ctid);
 	if (x < 0)
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
 	if (x == 0) {

@@ -13,7 +13,36 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <linux/sched.h>
 #include "internal.h"
+
+/* fork() whose child starts in the CT's v2 cgroup: CLONE_INTO_CGROUP
+ * places it there without a migration, which would wait for an RCU grace
+ * period. The v1 cgroups follow in vz_enter_ct. */
+pid_t vz_fork_ct(vz_ctx *ctx, unsigned ctid)
+{
+	struct vz_cgroups cg;
+	vz_error e;
+	int fd = -1;
+	if (vz_cg_detect(&cg, &e) == 0) {
+		_cleanup_free_ char *rel = vz_cg_rel(ctx, ctid);
+		fd = vz_cg_open_v2(&cg, rel, &e);
+		vz_cg_free(&cg);
+		if (fd < -1) {
+			errno = ENOENT;
+			return -1;
+		}
+	}
+	if (fd < 0)
+		return fork();
+	struct clone_args ca = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+				.cgroup = (unsigned long long)fd};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	int e2 = errno;
+	close(fd);
+	errno = e2;
+	return pid;
+}
 
 int vz_enter_ct(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,
 		vz_error *err)
@@ -25,7 +54,7 @@ int vz_enter_ct(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,
 	int r = vz_cg_detect(&cg, err);
 	if (!r) {
 		_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
-		r = vz_cg_attach(&cg, rel, getpid(), err);
+		r = vz_cg_enter(&cg, rel, false, err);
 		vz_cg_free(&cg);
 	}
 	if (r) {
@@ -143,7 +172,7 @@ int vz_ct_exec(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 	}
 	fflush(stdout);
 	fflush(stderr);
-	pid_t x = fork();
+	pid_t x = vz_fork_ct(ctx, ctid);
 	if (x < 0) {
 		vz_ct_free(&ct);
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
@@ -273,7 +302,7 @@ int vz_ct_enter(vz_ctx *ctx, unsigned ctid, char *const cmd[], int *status,
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "socketpair");
 	}
 	fflush(stdout);
-	pid_t x = fork();
+	pid_t x = vz_fork_ct(ctx, ctid);
 	if (x < 0) {
 		vz_ct_free(&ct);
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");

@@ -164,8 +164,11 @@ void vz_cg_free(struct vz_cgroups *cg);
 /* Creates ROOT_CG/CTID in every hierarchy, delegated to owner uid/gid. */
 int vz_cg_create(const struct vz_cgroups *cg, const char *rel, uid_t uid,
 		 gid_t gid, vz_error *err);
-int vz_cg_attach(const struct vz_cgroups *cg, const char *rel, pid_t pid,
-		 vz_error *err);
+/* Moves the calling thread into the CT's cgroups (v2 too when with_v2). */
+int vz_cg_enter(const struct vz_cgroups *cg, const char *rel, bool with_v2,
+		vz_error *err);
+/* fd of the CT's v2 cgroup; -1 when there is no v2 hierarchy, -code on error */
+int vz_cg_open_v2(const struct vz_cgroups *cg, const char *rel, vz_error *err);
 /* Kills what is left and removes the CT's cgroups bottom-up. */
 int vz_cg_destroy(const struct vz_cgroups *cg, const char *rel);
 long vz_cg_count_procs(const struct vz_cgroups *cg, const char *rel);
@@ -201,6 +204,8 @@ int vz_net_lo_up(vz_error *err);
 
 /* ---- spawn.c: the CT's init and its monitor ---- */
 int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
+/* fork() with the child in the CT's v2 cgroup; vz_enter_ct does the rest */
+pid_t vz_fork_ct(vz_ctx *ctx, unsigned ctid);
 /* setns into every namespace of a running CT, join its cgroups */
 int vz_enter_ct(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,
 		vz_error *err);

@@ -37,7 +37,8 @@ static void child_fail(int sock, const vz_error *e)
 }
 
 /* In the new namespaces; never returns. */
-static void init_child(vz_ctx *ctx, struct vz_ct *ct, int sock)
+static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
+		       const char *cgrel, int sock)
 {
 	vz_error e = {0};
 	bool userns = ct->uid_base != 0;
@@ -50,6 +51,9 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, int sock)
 			     ct->ctid);
 		child_fail(sock, &e);
 	}
+	/* v1 cgroups: init moves itself (the cheap way); v2: CLONE_INTO_CGROUP */
+	if (vz_cg_enter(cg, cgrel, false, &e))
+		child_fail(sock, &e);
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: cgroup namespace", ct->ctid);
 		child_fail(sock, &e);
@@ -107,8 +111,15 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	ip->pid = -1;
 	ip->pidfd = -1;
 	ip->console = -1;
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk) < 0)
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "socketpair");
+	int v2 = vz_cg_open_v2(cg, cgrel, err);
+	if (v2 < -1)
+		return -v2;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk) < 0) {
+		int e = errno;
+		if (v2 >= 0)
+			close(v2);
+		return vz_err_errno(err, VZ_E_SYSTEM, e, "socketpair");
+	}
 	unsigned long long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
 				   CLONE_NEWIPC | CLONE_NEWNET | CLONE_PIDFD;
 	if (ct->uid_base)
@@ -116,10 +127,16 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	int pidfd = -1;
 	struct clone_args ca = {.flags = flags, .pidfd = (uintptr_t)&pidfd,
 				.exit_signal = SIGCHLD};
+	if (v2 >= 0) {
+		ca.flags |= CLONE_INTO_CGROUP;
+		ca.cgroup = (unsigned long long)v2;
+	}
 	/* The child starts with its cwd on the CT root and works from there:
 	 * the host path to it may not be searchable by the CT's mapped root. */
 	if (chdir(ct->root_dir) < 0) {
 		int e = errno;
+		if (v2 >= 0)
+			close(v2);
 		close(sk[0]);
 		close(sk[1]);
 		return vz_err_errno(err, VZ_E_MOUNT, e, "CT %u: cannot enter %s", ct->ctid,
@@ -129,9 +146,11 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	int ce = errno;
 	if (pid == 0) {
 		close(sk[0]);
-		init_child(ctx, ct, sk[1]);
+		init_child(ctx, ct, cg, cgrel, sk[1]);
 	}
 	(void)chdir("/"); /* the monitor must not keep the CT root busy */
+	if (v2 >= 0)
+		close(v2);
 	if (pid < 0) {
 		close(sk[0]);
 		close(sk[1]);
@@ -143,8 +162,6 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	int r = 0;
 	if (ct->uid_base)
 		r = vz_write_idmaps(pid, ct->uid_base, ct->gid_base, err);
-	if (!r)
-		r = vz_cg_attach(cg, cgrel, pid, err);
 	if (!r && send(sk[0], "G", 1, MSG_NOSIGNAL) != 1)
 		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: init died early", ct->ctid);
 	if (!r) {
