@@ -19,9 +19,13 @@ test_pure_cgroup_v2_host_runs_a_ct_with_its_own_delegated_cgroup() {
 		"$v/vzctl" exec2 101 "grep cgroup2 /proc/self/mountinfo | grep -c \" /sys/fs/cgroup \"" || exit 12
 		"$v/vzctl" exec2 101 "mkdir /sys/fs/cgroup/sub && rmdir /sys/fs/cgroup/sub && echo delegated" || exit 13
 		"$v/vzctl" exec2 101 "cat /proc/self/cgroup" || exit 14
-		ls -d /sys/fs/cgroup/vz-*/101 || exit 15
+		# this root'"'"'s own cgroup (other roots may run a CT 101 too)
+		ip=$(sed -n "s/^INIT_PID=\"\{0,1\}\([0-9]*\).*/\1/p" "$VZ_ROOT/run/vz/101.state")
+		cg=/sys/fs/cgroup$(sed -n "s/^0:://p" "/proc/$ip/cgroup")
+		[ -d "$cg" ] && [ "$cg" != /sys/fs/cgroup ] || exit 15
+		echo "$cg"
 		"$v/vzctl" stop 101 >/dev/null || exit 16
-		ls -d /sys/fs/cgroup/vz-*/101 2>/dev/null && exit 17
+		[ -d "$cg" ] && exit 17
 		grep -q " $VZ_ROOT/vz/root/101 " /proc/self/mountinfo && exit 18
 		exit 0' "$VZ_BIN_DIR" 2>&1) || rc=$?
 	[ $rc -ne 97 ] || fail "cannot simulate a pure cgroup v2 host here"
