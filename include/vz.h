@@ -18,6 +18,7 @@ extern "C" {
 /* Exit codes: vzctl's numbers where vzctl has one (docs/exit-codes.md). */
 enum vz_code {
 	VZ_OK = 0,
+	VZ_E_SETUBC = 1,        /* a resource limit could not be applied */
 	VZ_E_SYSTEM = 3,        /* generic system error */
 	VZ_E_RESOURCE = 6,      /* not enough resources */
 	VZ_E_EXEC = 8,          /* exec'd command returned non-zero */
@@ -47,6 +48,7 @@ enum vz_code {
 	VZ_E_NOTEMPLATE = 91,   /* OS template not found */
 	VZ_E_NAME = 131,        /* bad or conflicting CT name */
 	VZ_E_STARTWAIT = 133,   /* start --wait failed */
+	VZ_E_IOPARAM = 148,     /* I/O limits cannot be applied */
 	VZ_E_CONFSAVE = 139,    /* config save error */
 };
 
@@ -102,13 +104,26 @@ struct vz_status {
 VZ_PUBLIC int vz_ct_status(vz_ctx *ctx, unsigned ctid, struct vz_status *st,
 			   vz_error *err);
 
+/* A resource parameter as vzctl's option names it ("ram", "numproc") and
+ * the value the user typed ("64M"). */
+struct vz_param {
+	const char *option;
+	const char *value;
+};
+
 struct vz_set_opts {
 	const char *hostname;
 	const char *name;
 	const char *description;
 	int onboot;          /* -1 unchanged, 0 no, 1 yes */
 	bool save;
+	const struct vz_param *params; /* resource limits */
+	size_t nparams;
 };
+/* The resource options set takes ("ram", "swap", "numproc", ...); *names
+ * gets the list. vz_res_help gives "ARG  what it does" for usage. */
+VZ_PUBLIC size_t vz_res_options(const char *const **names);
+VZ_PUBLIC const char *vz_res_help(const char *option);
 VZ_PUBLIC int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
 			vz_error *err);
 
@@ -141,6 +156,14 @@ struct vz_ct_info {
 	long numproc;        /* -1 when not running */
 	char layout[16];
 	bool privileged;
+	/* resources: limits from the config (-1 unlimited), usage from the
+	 * cgroups (-1 when not running); memory in 4 KiB pages as OpenVZ */
+	long long numproc_l;
+	long long physpages, physpages_l;
+	long long swappages, swappages_l;
+	long long cpuunits, cpulimit, cpus;  /* cpulimit: % of one CPU, 0 none */
+	char cpumask[64];                    /* "all" when unset */
+	long long iolimit, iopslimit, ioprio;
 };
 VZ_PUBLIC int vz_list(vz_ctx *ctx, struct vz_ct_info **out, size_t *n,
 		      vz_error *err);

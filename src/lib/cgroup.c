@@ -114,6 +114,19 @@ static bool has_ctrl(const struct vz_cg_hier *h, const char *c)
 }
 
 /* A new v1 cpuset is empty and takes no task until filled from its parent. */
+bool vz_cg_has(const struct vz_cg_hier *h, const char *ctrl)
+{
+	if (!h->v2)
+		return has_ctrl(h, ctrl);
+	_cleanup_free_ char *p = xasprintf("%s/cgroup.controllers", h->mnt);
+	_cleanup_free_ char *list = read_file(p, NULL);
+	size_t n = strlen(ctrl);
+	for (const char *w = list; w && (w = strstr(w, ctrl)); w += n)
+		if ((w == list || w[-1] == ' ') && (w[n] == ' ' || w[n] == '\n' || !w[n]))
+			return true;
+	return false;
+}
+
 static void cpuset_inherit(const char *parent, const char *dir)
 {
 	static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};

@@ -594,8 +594,19 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 	if (!o->save && (o->name || o->description || o->onboot >= 0))
 		return vz_err(err, VZ_E_BADOPT,
 			      "CT %u: --name, --description and --onboot need --save", ctid);
-	if (!o->hostname && !o->name && !o->description && o->onboot < 0)
+	if (!o->hostname && !o->name && !o->description && o->onboot < 0 && !o->nparams)
 		return vz_err(err, VZ_E_NOTENOUGH, "CT %u: nothing to set", ctid);
+	/* every value is checked before anything is applied or saved */
+	struct vz_param kv[32];
+	char vals[32][96];
+	if (o->nparams > 32)
+		return vz_err(err, VZ_E_BADOPT, "CT %u: too many parameters", ctid);
+	for (size_t i = 0; i < o->nparams; i++) {
+		if (vz_res_normalize(ctid, o->params[i].option, o->params[i].value, &kv[i].option,
+				     vals[i], sizeof(vals[i]), err))
+			return err->code;
+		kv[i].value = vals[i];
+	}
 	int lfd, r;
 	struct vz_ct ct;
 	struct vz_state st;
@@ -614,9 +625,13 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 	old = oldname ? xstrdup(oldname) : NULL;
 	if (o->name && (r = name_free(ctx, o->name, ctid, err)))
 		goto unlock;
+	if (o->nparams && running && (r = vz_res_apply_live(ctx, &ct, kv, o->nparams, err)))
+		goto unlock;
 	if (o->hostname && running && (r = set_hostname_live(ctx, &ct, o->hostname, err)))
 		goto unlock;
 	if (o->save) {
+		for (size_t i = 0; i < o->nparams; i++)
+			vz_conf_set(&ct.conf, kv[i].option, kv[i].value);
 		if (o->hostname)
 			vz_conf_set(&ct.conf, "HOSTNAME", o->hostname);
 		if (o->name)

@@ -169,6 +169,8 @@ int vz_cg_enter(const struct vz_cgroups *cg, const char *rel, bool with_v2,
 		vz_error *err);
 /* fd of the CT's v2 cgroup; -1 when there is no v2 hierarchy, -code on error */
 int vz_cg_open_v2(const struct vz_cgroups *cg, const char *rel, vz_error *err);
+/* Whether the hierarchy carries the controller (v2: cgroup.controllers). */
+bool vz_cg_has(const struct vz_cg_hier *h, const char *ctrl);
 /* Kills what is left and removes the CT's cgroups bottom-up. */
 int vz_cg_destroy(const struct vz_cgroups *cg, const char *rel);
 long vz_cg_count_procs(const struct vz_cgroups *cg, const char *rel);
@@ -194,6 +196,21 @@ char *vz_storage_layer(vz_ctx *ctx, const struct vz_ct *ct);
 
 /* ---- caps.c ---- */
 int vz_caps_apply_bounding(const char *capability_conf, vz_error *err);
+
+/* ---- resources.c: limits from the config onto the CT's cgroups ---- */
+/* Checks the value typed for a vzctl option; gives its config key and the
+ * value in the config's form. */
+int vz_res_normalize(unsigned ctid, const char *option, const char *value,
+		     const char **key, char *out, size_t n, vz_error *err);
+/* At start: every limit the config sets. */
+int vz_res_apply_conf(const vz_ctx *ctx, const struct vz_ct *ct,
+		      const struct vz_cgroups *cg, const char *rel, vz_error *err);
+/* vzlist's resource fields: limits from the config, usage if running. */
+void vz_res_info(const vz_ctx *ctx, const struct vz_ct *ct, bool running,
+		 struct vz_ct_info *info);
+/* Live: the config with kv (config keys) on top; all or nothing. */
+int vz_res_apply_live(const vz_ctx *ctx, const struct vz_ct *ct,
+		      const struct vz_param *kv, size_t n, vz_error *err);
 
 /* ---- rootfs.c: inside the CT's mount namespace ---- */
 int vz_rootfs_setup(bool userns, int *console_master,

@@ -42,6 +42,7 @@ int vz_ct_info(vz_ctx *ctx, unsigned ctid, struct vz_ct_info *info, vz_error *er
 			vz_cg_free(&cg);
 		}
 	}
+	vz_res_info(ctx, &ct, info->running, info);
 	vz_ct_free(&ct);
 	return 0;
 }

@@ -246,6 +246,7 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 	for (;;) {
 		struct init_proc ip;
 		if (vz_cg_create(&cg, cgrel, ct->uid_base, ct->gid_base, &e) ||
+		    vz_res_apply_conf(ctx, ct, &cg, cgrel, &e) ||
 		    spawn_init(ctx, ct, &cg, cgrel, &ip, &e)) {
 			vz_log(ctx, ct->ctid, VZ_LOG_ERR, "%s", e.msg);
 			break;

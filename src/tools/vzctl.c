@@ -34,7 +34,8 @@ static void usage(FILE *f)
 		"  restart CTID [--wait] [--fast]    status CTID\n"
 		"  mount CTID                        umount CTID\n"
 		"  destroy|delete CTID\n"
-		"  set CTID [--hostname H] [--name N] [--onboot yes|no] [--description D] [--save]\n"
+		"  set CTID [--hostname H] [--name N] [--onboot yes|no] [--description D]\n"
+		"           [resource options] [--save]   applied live; --save keeps them\n"
 		"  exec CTID CMD...    run CMD through the CT's shell (non-zero status: exit 8)\n"
 		"  exec2 CTID CMD...   same, exit with the command's own status\n"
 		"  exec3 CTID CMD [ARG...]  run CMD without a shell, its own status\n"
@@ -42,16 +43,24 @@ static void usage(FILE *f)
 		"CTID is a number (1..2147483644) or a name set with --name.\n"
 		"VZ_ROOT (or --vz-root) puts every path under another root.\n"
 		"Exit codes: see docs/exit-codes.md (vzctl's numbers).\n");
+	const char *const *res;
+	size_t n = vz_res_options(&res);
+	fprintf(f, "Resource options of set:\n");
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "  --%-10s %s\n", res[i], vz_res_help(res[i]));
 }
+
+#define MAX_PARAMS 32
 
 struct cmd_opts {
 	bool wait, force, fast, save;
 	struct vz_create_opts create;
 	struct vz_set_opts set;
+	struct vz_param params[MAX_PARAMS];
 };
 
 enum { O_OSTEMPLATE = 256, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_WAIT, O_FORCE,
-       O_FAST, O_SAVE, O_ONBOOT, O_HELP };
+       O_FAST, O_SAVE, O_ONBOOT, O_HELP, O_RES = 512 };
 
 /* Which options each command takes; everything else is refused. */
 static const struct {
@@ -66,7 +75,7 @@ static const struct {
 	{"status", {0}}, {"mount", {0}}, {"umount", {0}}, {"destroy", {0}}, {"delete", {0}},
 };
 
-static const struct option long_opts[] = {
+static const struct option base_opts[] = {
 	{"ostemplate", required_argument, NULL, O_OSTEMPLATE},
 	{"name", required_argument, NULL, O_NAME},
 	{"hostname", required_argument, NULL, O_HOSTNAME},
@@ -81,8 +90,24 @@ static const struct option long_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
+/* the fixed options, then one per resource option of libvz */
+static struct option *long_opts(void)
+{
+	const char *const *res;
+	size_t nb = sizeof(base_opts) / sizeof(base_opts[0]) - 1, nr = vz_res_options(&res);
+	struct option *o = calloc(nb + nr + 1, sizeof(*o));
+	if (!o)
+		return NULL;
+	memcpy(o, base_opts, nb * sizeof(*o));
+	for (size_t i = 0; i < nr; i++)
+		o[nb + i] = (struct option){res[i], required_argument, NULL, O_RES + (int)i};
+	return o;
+}
+
 static bool allowed(const char *cmd, int opt)
 {
+	if (opt >= O_RES)
+		return !strcmp(cmd, "set");
 	for (size_t i = 0; i < sizeof(cmd_options) / sizeof(cmd_options[0]); i++) {
 		if (strcmp(cmd_options[i].cmd, cmd))
 			continue;
@@ -108,14 +133,29 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 	optind = 1;
 	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "+", long_opts, NULL)) != -1) {
+	struct option *lo = long_opts();
+	if (!lo)
+		return VZ_E_SYSTEM;
+	o->set.params = o->params;
+	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
 		if (c == O_HELP) {
 			usage(stdout);
 			exit(0);
 		}
 		if (c == '?' || c == ':' || !allowed(cmd, c)) {
+			free(lo);
 			const char *bad = argv[optind - 1];
 			return usage_error("%s: unknown or misplaced option", bad, VZ_E_BADOPT);
+		}
+		if (c >= O_RES) {
+			if (o->set.nparams == MAX_PARAMS) {
+				free(lo);
+				return usage_error("%s: too many options", cmd, VZ_E_BADOPT);
+			}
+			const char *const *res;
+			(void)vz_res_options(&res);
+			o->params[o->set.nparams++] = (struct vz_param){res[c - O_RES], optarg};
+			continue;
 		}
 		switch (c) {
 		case O_OSTEMPLATE: o->create.ostemplate = optarg; break;
@@ -132,12 +172,15 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 				o->set.onboot = 1;
 			else if (!strcmp(optarg, "no"))
 				o->set.onboot = 0;
-			else
+			else {
+				free(lo);
 				return usage_error("--onboot %s: expected yes or no", optarg,
 						   VZ_E_BADVALUE);
+			}
 			break;
 		}
 	}
+	free(lo);
 	if (optind < argc)
 		return usage_error("%s: unexpected argument", argv[optind], VZ_E_BADOPT);
 	return 0;

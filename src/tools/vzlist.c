@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <json-c/json.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,32 @@ static const struct field fields[] = {
 	{"ostemplate", "OSTEMPLATE", F_STR, 16}, {"onboot", "ONBOOT", F_BOOL, 6},
 	{"private", "PRIVATE", F_STR, 24}, {"root", "ROOT", F_STR, 24},
 	{"layout", "LAYOUT", F_STR, 8},
+	{"numproc.l", "NPROC.L", F_NUM, 8},  {"physpages", "PHYSPAGES", F_NUM, 10},
+	{"physpages.l", "PHYSP.L", F_NUM, 10}, {"swappages", "SWAPPAGES", F_NUM, 10},
+	{"swappages.l", "SWAPP.L", F_NUM, 10}, {"cpuunits", "CPUUNI", F_NUM, 7},
+	{"cpulimit", "CPULIM", F_NUM, 7},     {"cpus", "CPUS", F_NUM, 5},
+	{"cpumask", "CPUMASK", F_STR, 8},     {"iolimit", "IOLIMIT", F_NUM, 10},
+	{"iopslimit", "IOPSLIM", F_NUM, 8},   {"ioprio", "IOPRIO", F_NUM, 6},
+};
+
+/* numeric fields of struct vz_ct_info; -1 prints "-" (unlimited or not
+ * running) */
+static const struct {
+	const char *name;
+	size_t off;
+} numbers[] = {
+	{"numproc", offsetof(struct vz_ct_info, numproc)},
+	{"numproc.l", offsetof(struct vz_ct_info, numproc_l)},
+	{"physpages", offsetof(struct vz_ct_info, physpages)},
+	{"physpages.l", offsetof(struct vz_ct_info, physpages_l)},
+	{"swappages", offsetof(struct vz_ct_info, swappages)},
+	{"swappages.l", offsetof(struct vz_ct_info, swappages_l)},
+	{"cpuunits", offsetof(struct vz_ct_info, cpuunits)},
+	{"cpulimit", offsetof(struct vz_ct_info, cpulimit)},
+	{"cpus", offsetof(struct vz_ct_info, cpus)},
+	{"iolimit", offsetof(struct vz_ct_info, iolimit)},
+	{"iopslimit", offsetof(struct vz_ct_info, iopslimit)},
+	{"ioprio", offsetof(struct vz_ct_info, ioprio)},
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -53,13 +80,17 @@ static const char *value(const struct vz_ct_info *c, const struct field *f, char
 		snprintf(buf, n, "%u", c->ctid);
 		return buf;
 	}
-	if (!strcmp(k, "numproc")) {
-		*num = c->numproc;
-		if (c->numproc < 0) {
+	for (size_t i = 0; i < sizeof(numbers) / sizeof(numbers[0]); i++) {
+		if (strcmp(k, numbers[i].name))
+			continue;
+		const char *p = (const char *)c + numbers[i].off;
+		*num = !strcmp(k, "numproc") ? *(const long *)(const void *)p
+					     : *(const long long *)(const void *)p;
+		if (*num < 0) {
 			*has = false;
 			return "-";
 		}
-		snprintf(buf, n, "%ld", c->numproc);
+		snprintf(buf, n, "%lld", *num);
 		return buf;
 	}
 	if (!strcmp(k, "onboot")) {
@@ -76,6 +107,7 @@ static const char *value(const struct vz_ct_info *c, const struct field *f, char
 			: !strcmp(k, "private")     ? c->private_dir
 			: !strcmp(k, "root")        ? c->root_dir
 			: !strcmp(k, "layout")      ? c->layout
+			: !strcmp(k, "cpumask")     ? c->cpumask
 						    : "";
 	if (!s) { /* smart_name falls back to the id */
 		snprintf(buf, n, "%u", c->ctid);

@@ -1,0 +1,717 @@
+/* Resource limits, OpenVZ's beancounters on cgroups: one table maps each
+ * vzctl option to its config key, the parser that checks and normalises
+ * what the user typed, and the cgroup files it lands in (v1 or v2). */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include "internal.h"
+
+#define PAGE 4096ULL
+#define CFS_PERIOD 100000ULL
+#define NO_LIMIT UINT64_MAX
+
+/* ---- parsing what the user typed into the config's form ---- */
+
+/* "64M", "1G", "4096", "unlimited" -> bytes (NO_LIMIT). Bare numbers are
+ * bytes on the command line and pages in PHYSPAGES/SWAPPAGES values. */
+static int parse_size(const char *s, uint64_t bare_unit, uint64_t *out)
+{
+	if (!strcmp(s, "unlimited") || !strcmp(s, "max")) {
+		*out = NO_LIMIT;
+		return 0;
+	}
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	uint64_t mul = bare_unit;
+	if (*end) {
+		static const char units[] = "KMGT";
+		const char *u = strchr(units, toupper((unsigned char)*end));
+		if (!u || end[1] != '\0')
+			return -1;
+		mul = 1ULL << (10 * (u - units + 1));
+	}
+	/* LONG_MAX is how OpenVZ configs spell unlimited */
+	if (v == LONG_MAX && !*end) {
+		*out = NO_LIMIT;
+		return 0;
+	}
+	if (v > (NO_LIMIT - 1) / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static int parse_uint(const char *s, uint64_t max, uint64_t *out)
+{
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || *end || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* The size as a config value: the largest exact suffix, "unlimited". */
+static void fmt_size(uint64_t b, char *buf, size_t n)
+{
+	static const char units[] = "TGMK";
+	if (b == NO_LIMIT) {
+		snprintf(buf, n, "unlimited");
+		return;
+	}
+	for (int i = 0; i < 4; i++) {
+		uint64_t m = 1ULL << (10 * (4 - i));
+		if (b && b % m == 0) {
+			snprintf(buf, n, "%llu%c", (unsigned long long)(b / m), units[i]);
+			return;
+		}
+	}
+	snprintf(buf, n, "%llu", (unsigned long long)b);
+}
+
+static int online_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (int)n : 1;
+}
+
+/* "0-1,3" -> bitmask of CPUs; -1 on bad syntax or a CPU not online */
+static int parse_cpulist(const char *s, unsigned long long *mask)
+{
+	int n = online_cpus();
+	*mask = 0;
+	if (!strcmp(s, "all")) {
+		*mask = n >= 64 ? ~0ULL : (1ULL << n) - 1;
+		return 0;
+	}
+	const char *p = s;
+	while (*p) {
+		char *end;
+		if (!isdigit((unsigned char)*p))
+			return -1;
+		unsigned long a = strtoul(p, &end, 10), b = a;
+		if (*end == '-') {
+			if (!isdigit((unsigned char)end[1]))
+				return -1;
+			b = strtoul(end + 1, &end, 10);
+		}
+		if (a > b || b >= (unsigned long)n || b >= 64)
+			return -1;
+		for (unsigned long c = a; c <= b; c++)
+			*mask |= 1ULL << c;
+		if (*end == ',' && end[1])
+			end++;
+		else if (*end)
+			return -1;
+		p = end;
+	}
+	return *mask ? 0 : -1;
+}
+
+static void fmt_cpulist(unsigned long long mask, char *buf, size_t n)
+{
+	size_t len = 0;
+	buf[0] = '\0';
+	for (int c = 0; c < 64 && len < n; c++) {
+		if (!(mask & (1ULL << c)))
+			continue;
+		int e = c;
+		while (e + 1 < 64 && (mask & (1ULL << (e + 1))))
+			e++;
+		len += (size_t)snprintf(buf + len, n - len, e > c ? "%s%d-%d" : "%s%d",
+					len ? "," : "", c, e);
+		c = e;
+	}
+}
+
+typedef int (*norm_fn)(const char *in, char *out, size_t n);
+
+/* --ram 64M / --swap 0 -> "0:64M"; "barrier:limit" taken as it is */
+static int norm_vswap(const char *in, char *out, size_t n)
+{
+	const char *colon = strchr(in, ':');
+	uint64_t b = 0, l;
+	if (colon) {
+		char bar[64];
+		if ((size_t)(colon - in) >= sizeof(bar))
+			return -1;
+		memcpy(bar, in, (size_t)(colon - in));
+		bar[colon - in] = '\0';
+		if (parse_size(bar, PAGE, &b) || parse_size(colon + 1, PAGE, &l))
+			return -1;
+	} else if (parse_size(in, 1, &l)) {
+		return -1;
+	}
+	char sb[32], sl[32];
+	fmt_size(b, sb, sizeof(sb));
+	fmt_size(l, sl, sizeof(sl));
+	snprintf(out, n, "%s:%s", b == NO_LIMIT ? "unlimited" : sb, sl);
+	return 0;
+}
+
+/* --numproc 64 -> "64:64" */
+static int norm_items(const char *in, char *out, size_t n)
+{
+	uint64_t b, l;
+	const char *colon = strchr(in, ':');
+	if (!strcmp(in, "unlimited")) {
+		snprintf(out, n, "unlimited:unlimited");
+		return 0;
+	}
+	if (colon) {
+		char bar[32];
+		if ((size_t)(colon - in) >= sizeof(bar))
+			return -1;
+		memcpy(bar, in, (size_t)(colon - in));
+		bar[colon - in] = '\0';
+		if (parse_uint(bar, INT_MAX, &b))
+			return -1;
+		if (!strcmp(colon + 1, "unlimited"))
+			l = INT_MAX;
+		else if (parse_uint(colon + 1, INT_MAX, &l) || l < b)
+			return -1;
+	} else if (parse_uint(in, INT_MAX, &l)) {
+		return -1;
+	} else {
+		b = l;
+	}
+	if (l == 0)
+		return -1;
+	snprintf(out, n, "%llu:%llu", (unsigned long long)b, (unsigned long long)l);
+	return 0;
+}
+
+static int norm_cpuunits(const char *in, char *out, size_t n)
+{
+	uint64_t v;
+	if (parse_uint(in, 500000, &v) || v < 8)
+		return -1;
+	snprintf(out, n, "%llu", (unsigned long long)v);
+	return 0;
+}
+
+/* percent of one CPU; "N%" is of all the host's CPUs; 0 is no limit */
+static int norm_cpulimit(const char *in, char *out, size_t n)
+{
+	char buf[32];
+	size_t len = strlen(in);
+	bool all = len > 1 && in[len - 1] == '%';
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, in, len + 1);
+	if (all)
+		buf[len - 1] = '\0';
+	uint64_t v;
+	if (parse_uint(buf, all ? 100 : 100ULL * online_cpus(), &v))
+		return -1;
+	snprintf(out, n, "%llu", (unsigned long long)(all ? v * (uint64_t)online_cpus() : v));
+	return 0;
+}
+
+static int norm_cpus(const char *in, char *out, size_t n)
+{
+	uint64_t v;
+	if (!strcmp(in, "unlimited") || !strcmp(in, "0")) {
+		snprintf(out, n, "0");
+		return 0;
+	}
+	if (parse_uint(in, (uint64_t)online_cpus(), &v))
+		return -1;
+	snprintf(out, n, "%llu", (unsigned long long)v);
+	return 0;
+}
+
+static int norm_cpumask(const char *in, char *out, size_t n)
+{
+	unsigned long long m;
+	if (!strcmp(in, "all")) {
+		snprintf(out, n, "all");
+		return 0;
+	}
+	if (parse_cpulist(in, &m))
+		return -1;
+	fmt_cpulist(m, out, n);
+	return 0;
+}
+
+static int norm_bytes(const char *in, char *out, size_t n)
+{
+	uint64_t v;
+	if (parse_size(in, 1, &v))
+		return -1;
+	if (v == NO_LIMIT)
+		v = 0;
+	snprintf(out, n, "%llu", (unsigned long long)v);
+	return 0;
+}
+
+static int norm_count(const char *in, char *out, size_t n)
+{
+	uint64_t v;
+	if (!strcmp(in, "unlimited"))
+		v = 0;
+	else if (parse_uint(in, UINT32_MAX, &v))
+		return -1;
+	snprintf(out, n, "%llu", (unsigned long long)v);
+	return 0;
+}
+
+static int norm_ioprio(const char *in, char *out, size_t n)
+{
+	uint64_t v;
+	if (parse_uint(in, 7, &v))
+		return -1;
+	snprintf(out, n, "%llu", (unsigned long long)v);
+	return 0;
+}
+
+enum group { G_MEM, G_PIDS, G_CPU, G_CPUSET, G_IO, G_IOW };
+
+static const struct res_param {
+	const char *option, *key;
+	norm_fn norm;
+	enum group group;
+	const char *help;
+} params[] = {
+	{"ram", "PHYSPAGES", norm_vswap, G_MEM, "SIZE  memory limit (K, M, G, T)"},
+	{"swap", "SWAPPAGES", norm_vswap, G_MEM, "SIZE  swap the CT may use"},
+	{"numproc", "NUMPROC", norm_items, G_PIDS, "N  processes and threads"},
+	{"cpuunits", "CPUUNITS", norm_cpuunits, G_CPU, "N  CPU weight, 8..500000 (1000)"},
+	{"cpulimit", "CPULIMIT", norm_cpulimit, G_CPU, "N[%]  % of one CPU (N% of all), 0 none"},
+	{"cpus", "CPUS", norm_cpus, G_CPU, "N  CPUs' worth of time, seen as N CPUs"},
+	{"cpumask", "CPUMASK", norm_cpumask, G_CPUSET, "LIST  CPUs to run on (0-1,3 or all)"},
+	{"iolimit", "IOLIMIT", norm_bytes, G_IO, "SIZE  disk bytes/s, 0 none"},
+	{"iopslimit", "IOPSLIMIT", norm_count, G_IO, "N  disk operations/s, 0 none"},
+	{"ioprio", "IOPRIO", norm_ioprio, G_IOW, "0..7  disk weight (4)"},
+};
+
+static const struct res_param *find_option(const char *option)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(params); i++)
+		if (!strcmp(params[i].option, option))
+			return &params[i];
+	return NULL;
+}
+
+size_t vz_res_options(const char *const **names)
+{
+	static const char *list[ARRAY_SIZE(params) + 1];
+	for (size_t i = 0; i < ARRAY_SIZE(params); i++)
+		list[i] = params[i].option;
+	*names = list;
+	return ARRAY_SIZE(params);
+}
+
+const char *vz_res_help(const char *option)
+{
+	const struct res_param *p = find_option(option);
+	return p ? p->help : NULL;
+}
+
+int vz_res_normalize(unsigned ctid, const char *option, const char *value,
+		     const char **key, char *out, size_t n, vz_error *err)
+{
+	const struct res_param *p = find_option(option);
+	if (!p)
+		return vz_err(err, VZ_E_BADOPT, "CT %u: --%s: unknown parameter", ctid, option);
+	if (p->norm(value, out, n))
+		return vz_err(err, VZ_E_BADVALUE, "CT %u: --%s %.64s: invalid value", ctid,
+			      option, value);
+	*key = p->key;
+	return 0;
+}
+
+/* ---- from the config to the cgroup files ---- */
+
+/* PHYSPAGES/SWAPPAGES limit in bytes; NO_LIMIT when unset */
+static uint64_t vswap_limit(const char *v)
+{
+	uint64_t l;
+	const char *colon = v ? strchr(v, ':') : NULL;
+	if (!v)
+		return NO_LIMIT;
+	if (parse_size(colon ? colon + 1 : v, PAGE, &l))
+		return NO_LIMIT;
+	return l;
+}
+
+static uint64_t items_limit(const char *v)
+{
+	uint64_t l;
+	const char *colon = v ? strchr(v, ':') : NULL;
+	if (!v || parse_uint(colon ? colon + 1 : v, INT_MAX, &l) || l >= INT_MAX)
+		return NO_LIMIT;
+	return l;
+}
+
+static uint64_t num_or(const char *v, uint64_t dflt)
+{
+	uint64_t x;
+	return v && !parse_uint(v, UINT64_MAX - 1, &x) ? x : dflt;
+}
+
+/* A source of values: the config, with some keys overridden. */
+struct res_view {
+	const vz_ctx *ctx;
+	const struct vz_ct *ct;
+	const struct vz_param *over;
+	size_t nover;
+};
+
+static const char *view_get(const struct res_view *v, const char *key)
+{
+	for (size_t i = 0; i < v->nover; i++)
+		if (!strcmp(v->over[i].option, key))
+			return v->over[i].value;
+	return vz_ct_get(v->ct, v->ctx, key);
+}
+
+static const struct vz_cg_hier *hier(const struct vz_cgroups *cg, const char *ctrl)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		if (vz_cg_has(&cg->h[i], ctrl))
+			return &cg->h[i];
+	return NULL;
+}
+
+static int put(const struct vz_cg_hier *h, const char *rel, const char *file,
+	       const char *val, unsigned ctid, const char *what, vz_error *err)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s/%s", h->mnt, rel, file);
+	if (write_str(p, val) == 0)
+		return 0;
+	int e = errno;
+	if (e == EBUSY || e == EINVAL)
+		return vz_err_errno(err, VZ_E_SETUBC, e,
+				    "CT %u: cannot set %s to %s (%s; below what it uses now?)",
+				    ctid, what, val, file);
+	return vz_err_errno(err, VZ_E_SETUBC, e, "CT %u: cannot set %s (%s)", ctid, what, p);
+}
+
+static void u64s(uint64_t v, const char *unlimited, char *buf, size_t n)
+{
+	if (v == NO_LIMIT)
+		snprintf(buf, n, "%s", unlimited);
+	else
+		snprintf(buf, n, "%llu", (unsigned long long)v);
+}
+
+static int apply_mem(const struct vz_cgroups *cg, const char *rel, const struct res_view *v,
+		     vz_error *err)
+{
+	const struct vz_cg_hier *h = hier(cg, "memory");
+	unsigned id = v->ct->ctid;
+	uint64_t ram = vswap_limit(view_get(v, "PHYSPAGES"));
+	uint64_t swap = vswap_limit(view_get(v, "SWAPPAGES"));
+	char a[32], b[32];
+	if (!h)
+		return vz_err(err, VZ_E_SETUBC, "CT %u: no memory cgroup controller", id);
+	if (h->v2) {
+		u64s(ram, "max", a, sizeof(a));
+		u64s(swap, "max", b, sizeof(b));
+		int r = put(h, rel, "memory.max", a, id, "ram", err);
+		_cleanup_free_ char *sw = xasprintf("%s/%s/memory.swap.max", h->mnt, rel);
+		if (!r && access(sw, F_OK) == 0)
+			r = put(h, rel, "memory.swap.max", b, id, "swap", err);
+		return r;
+	}
+	/* memsw (ram + swap) may never be below the ram limit: lift it first */
+	uint64_t memsw = ram == NO_LIMIT || swap == NO_LIMIT ? NO_LIMIT : ram + swap;
+	_cleanup_free_ char *ms = xasprintf("%s/%s/memory.memsw.limit_in_bytes", h->mnt, rel);
+	bool has_memsw = access(ms, F_OK) == 0;
+	if (has_memsw && write_str(ms, "-1") < 0)
+		return vz_err_errno(err, VZ_E_SETUBC, errno, "CT %u: cannot set swap (%s)", id, ms);
+	u64s(ram, "-1", a, sizeof(a));
+	int r = put(h, rel, "memory.limit_in_bytes", a, id, "ram", err);
+	if (!r && has_memsw && memsw != NO_LIMIT) {
+		u64s(memsw, "-1", b, sizeof(b));
+		r = put(h, rel, "memory.memsw.limit_in_bytes", b, id, "swap", err);
+	}
+	return r;
+}
+
+static int apply_pids(const struct vz_cgroups *cg, const char *rel, const struct res_view *v,
+		      vz_error *err)
+{
+	const struct vz_cg_hier *h = hier(cg, "pids");
+	char a[32];
+	if (!h)
+		return vz_err(err, VZ_E_SETUBC, "CT %u: no pids cgroup controller", v->ct->ctid);
+	u64s(items_limit(view_get(v, "NUMPROC")), "max", a, sizeof(a));
+	return put(h, rel, "pids.max", a, v->ct->ctid, "numproc", err);
+}
+
+static int apply_cpu(const struct vz_cgroups *cg, const char *rel, const struct res_view *v,
+		     vz_error *err)
+{
+	const struct vz_cg_hier *h = hier(cg, "cpu");
+	unsigned id = v->ct->ctid;
+	if (!h)
+		return vz_err(err, VZ_E_SETUBC, "CT %u: no cpu cgroup controller", id);
+	uint64_t units = num_or(view_get(v, "CPUUNITS"), 1000);
+	uint64_t limit = num_or(view_get(v, "CPULIMIT"), 0);
+	uint64_t cpus = num_or(view_get(v, "CPUS"), 0);
+	uint64_t quota = NO_LIMIT;
+	if (limit)
+		quota = limit * CFS_PERIOD / 100;
+	if (cpus && cpus * CFS_PERIOD < quota)
+		quota = cpus * CFS_PERIOD;
+	char a[64];
+	int r;
+	if (h->v2) {
+		uint64_t w = units / 10;
+		snprintf(a, sizeof(a), "%llu", (unsigned long long)(w < 1 ? 1 : w > 10000 ? 10000 : w));
+		if ((r = put(h, rel, "cpu.weight", a, id, "cpuunits", err)))
+			return r;
+		if (quota == NO_LIMIT)
+			snprintf(a, sizeof(a), "max %llu", CFS_PERIOD);
+		else
+			snprintf(a, sizeof(a), "%llu %llu", (unsigned long long)quota, CFS_PERIOD);
+		return put(h, rel, "cpu.max", a, id, "cpulimit", err);
+	}
+	snprintf(a, sizeof(a), "%llu", (unsigned long long)(units * 1024 / 1000 < 2 ? 2
+							    : units * 1024 / 1000));
+	if ((r = put(h, rel, "cpu.shares", a, id, "cpuunits", err)))
+		return r;
+	snprintf(a, sizeof(a), "%llu", CFS_PERIOD);
+	if ((r = put(h, rel, "cpu.cfs_period_us", a, id, "cpulimit", err)))
+		return r;
+	u64s(quota, "-1", a, sizeof(a));
+	return put(h, rel, "cpu.cfs_quota_us", a, id, "cpulimit", err);
+}
+
+/* CPUMASK, else CPUS picks that many CPUs (rotated by CT id so CTs spread),
+ * so that the CT sees as many CPUs as it may use (nproc, sysconf). */
+static int apply_cpuset(const struct vz_cgroups *cg, const char *rel,
+			const struct res_view *v, vz_error *err)
+{
+	const struct vz_cg_hier *h = hier(cg, "cpuset");
+	unsigned id = v->ct->ctid;
+	const char *mask = view_get(v, "CPUMASK");
+	uint64_t cpus = num_or(view_get(v, "CPUS"), 0);
+	int n = online_cpus();
+	unsigned long long m;
+	if (!h) {
+		if (mask || cpus)
+			return vz_err(err, VZ_E_SETUBC, "CT %u: no cpuset cgroup controller", id);
+		return 0;
+	}
+	if (mask && strcmp(mask, "all")) {
+		if (parse_cpulist(mask, &m))
+			return vz_err(err, VZ_E_SETUBC, "CT %u: CPUMASK %s: no such CPUs here",
+				      id, mask);
+	} else if (cpus && (int)cpus < n) {
+		m = 0;
+		for (uint64_t i = 0; i < cpus; i++)
+			m |= 1ULL << ((id + i) % (unsigned)n);
+	} else {
+		parse_cpulist("all", &m);
+	}
+	char list[256];
+	fmt_cpulist(m, list, sizeof(list));
+	return put(h, rel, "cpuset.cpus", list, id, "cpumask", err);
+}
+
+/* The whole disk under the private area: throttling works per disk. */
+static int backing_disk(const struct vz_ct *ct, char *buf, size_t n, vz_error *err)
+{
+	struct stat st;
+	if (stat(ct->private_dir, &st) < 0)
+		return vz_err_errno(err, VZ_E_SETUBC, errno, "CT %u: %s", ct->ctid,
+				    ct->private_dir);
+	unsigned maj = major(st.st_dev), min = minor(st.st_dev);
+	_cleanup_free_ char *sys = xasprintf("/sys/dev/block/%u:%u", maj, min);
+	if (maj == 0 || access(sys, F_OK) < 0)
+		return vz_err(err, VZ_E_SETUBC,
+			      "CT %u: I/O limits need a block device under %s", ct->ctid,
+			      ct->private_dir);
+	_cleanup_free_ char *part = xasprintf("%s/partition", sys);
+	if (access(part, F_OK) == 0) {
+		_cleanup_free_ char *pdev = xasprintf("%s/../dev", sys);
+		_cleanup_free_ char *d = read_file(pdev, NULL);
+		if (!d || sscanf(d, "%u:%u", &maj, &min) != 2)
+			return vz_err(err, VZ_E_SETUBC, "CT %u: cannot find the disk of %u:%u",
+				      ct->ctid, maj, min);
+	}
+	snprintf(buf, n, "%u:%u", maj, min);
+	return 0;
+}
+
+static int apply_io(const struct vz_cgroups *cg, const char *rel, const struct res_view *v,
+		    vz_error *err)
+{
+	unsigned id = v->ct->ctid;
+	uint64_t bps = num_or(view_get(v, "IOLIMIT"), 0);
+	uint64_t iops = num_or(view_get(v, "IOPSLIMIT"), 0);
+	const struct vz_cg_hier *h = hier(cg, "blkio");
+	if (!h)
+		h = hier(cg, "io");
+	if (!h)
+		return bps || iops ? vz_err(err, VZ_E_IOPARAM, "CT %u: no io cgroup controller", id)
+				   : 0;
+	char dev[32], a[160];
+	int r = backing_disk(v->ct, dev, sizeof(dev), err);
+	if (r)
+		return bps || iops ? r : 0;
+	if (h->v2) {
+		char sb[24], si[24];
+		u64s(bps ? bps : NO_LIMIT, "max", sb, sizeof(sb));
+		u64s(iops ? iops : NO_LIMIT, "max", si, sizeof(si));
+		snprintf(a, sizeof(a), "%s rbps=%s wbps=%s riops=%s wiops=%s", dev, sb, sb, si, si);
+		return put(h, rel, "io.max", a, id, "iolimit", err);
+	}
+	static const char *const files[] = {"blkio.throttle.read_bps_device",
+					    "blkio.throttle.write_bps_device",
+					    "blkio.throttle.read_iops_device",
+					    "blkio.throttle.write_iops_device"};
+	for (int i = 0; i < 4; i++) {
+		snprintf(a, sizeof(a), "%s %llu", dev, (unsigned long long)(i < 2 ? bps : iops));
+		if ((r = put(h, rel, files[i], a, id, i < 2 ? "iolimit" : "iopslimit", err)))
+			return r;
+	}
+	return 0;
+}
+
+/* IOPRIO 0..7 as a proportional weight (4 is the default 100); only the
+ * BFQ scheduler has one, so elsewhere it is kept for when it does. */
+static int apply_ioweight(const struct vz_cgroups *cg, const char *rel,
+			  const struct res_view *v, vz_error *err)
+{
+	uint64_t prio = num_or(view_get(v, "IOPRIO"), 4);
+	const struct vz_cg_hier *h = hier(cg, "blkio");
+	if (!h)
+		h = hier(cg, "io");
+	if (!h)
+		return 0;
+	static const char *const files[] = {"blkio.bfq.weight", "blkio.weight",
+					    "io.bfq.weight", "io.weight"};
+	char a[16];
+	snprintf(a, sizeof(a), "%llu", (unsigned long long)(20 + prio * 20));
+	for (int i = 0; i < 4; i++) {
+		_cleanup_free_ char *p = xasprintf("%s/%s/%s", h->mnt, rel, files[i]);
+		if (access(p, F_OK) == 0)
+			return put(h, rel, files[i], a, v->ct->ctid, "ioprio", err);
+	}
+	return 0;
+}
+
+typedef int (*apply_fn)(const struct vz_cgroups *, const char *, const struct res_view *,
+			vz_error *);
+static const apply_fn appliers[] = {
+	[G_MEM] = apply_mem, [G_PIDS] = apply_pids, [G_CPU] = apply_cpu,
+	[G_CPUSET] = apply_cpuset, [G_IO] = apply_io, [G_IOW] = apply_ioweight,
+};
+
+/* Applies every group touched by the keys (all groups when keys is NULL). */
+static int apply(const struct vz_cgroups *cg, const char *rel, const struct res_view *v,
+		 const struct vz_param *keys, size_t nkeys, vz_error *err)
+{
+	bool want[ARRAY_SIZE(appliers)] = {false};
+	for (size_t i = 0; i < ARRAY_SIZE(params); i++) {
+		bool hit = keys == NULL && vz_ct_get(v->ct, v->ctx, params[i].key);
+		for (size_t k = 0; k < nkeys; k++)
+			hit |= !strcmp(keys[k].option, params[i].key);
+		if (hit)
+			want[params[i].group] = true;
+	}
+	/* CPUS also picks the cpuset */
+	if (want[G_CPU] && (view_get(v, "CPUS") || keys))
+		want[G_CPUSET] = true;
+	for (size_t g = 0; g < ARRAY_SIZE(appliers); g++) {
+		int r;
+		if (want[g] && (r = appliers[g](cg, rel, v, err)))
+			return r;
+	}
+	return 0;
+}
+
+int vz_res_apply_conf(const vz_ctx *ctx, const struct vz_ct *ct,
+		      const struct vz_cgroups *cg, const char *rel, vz_error *err)
+{
+	struct res_view v = {.ctx = ctx, .ct = ct};
+	return apply(cg, rel, &v, NULL, 0, err);
+}
+
+int vz_res_apply_live(const vz_ctx *ctx, const struct vz_ct *ct,
+		      const struct vz_param *kv, size_t n, vz_error *err)
+{
+	struct vz_cgroups cg;
+	int r = vz_cg_detect(&cg, err);
+	if (r)
+		return r;
+	_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+	struct res_view nv = {.ctx = ctx, .ct = ct, .over = kv, .nover = n};
+	r = apply(&cg, rel, &nv, kv, n, err);
+	if (r) {
+		/* all or nothing: put back what the config says */
+		struct res_view ov = {.ctx = ctx, .ct = ct};
+		vz_error e;
+		(void)apply(&cg, rel, &ov, kv, n, &e);
+	}
+	vz_cg_free(&cg);
+	return r;
+}
+
+static long long ll_or(uint64_t v, long long unl)
+{
+	return v == NO_LIMIT ? unl : (long long)v;
+}
+
+static long long read_ll(const struct vz_cg_hier *h, const char *rel, const char *file)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s/%s", h->mnt, rel, file);
+	_cleanup_free_ char *v = read_file(p, NULL);
+	return v ? atoll(v) : -1;
+}
+
+void vz_res_info(const vz_ctx *ctx, const struct vz_ct *ct, bool running,
+		 struct vz_ct_info *info)
+{
+	uint64_t ram = vswap_limit(vz_ct_get(ct, ctx, "PHYSPAGES"));
+	uint64_t swap = vswap_limit(vz_ct_get(ct, ctx, "SWAPPAGES"));
+	info->physpages_l = ram == NO_LIMIT ? -1 : (long long)(ram / PAGE);
+	info->swappages_l = swap == NO_LIMIT ? -1 : (long long)(swap / PAGE);
+	info->numproc_l = ll_or(items_limit(vz_ct_get(ct, ctx, "NUMPROC")), -1);
+	info->cpuunits = (long long)num_or(vz_ct_get(ct, ctx, "CPUUNITS"), 1000);
+	info->cpulimit = (long long)num_or(vz_ct_get(ct, ctx, "CPULIMIT"), 0);
+	info->cpus = (long long)num_or(vz_ct_get(ct, ctx, "CPUS"), 0);
+	const char *mask = vz_ct_get(ct, ctx, "CPUMASK");
+	snprintf(info->cpumask, sizeof(info->cpumask), "%s", mask ? mask : "all");
+	info->iolimit = (long long)num_or(vz_ct_get(ct, ctx, "IOLIMIT"), 0);
+	info->iopslimit = (long long)num_or(vz_ct_get(ct, ctx, "IOPSLIMIT"), 0);
+	info->ioprio = (long long)num_or(vz_ct_get(ct, ctx, "IOPRIO"), 4);
+	info->physpages = info->swappages = -1;
+	struct vz_cgroups cg;
+	vz_error e;
+	if (!running || vz_cg_detect(&cg, &e))
+		return;
+	_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+	const struct vz_cg_hier *h = hier(&cg, "memory");
+	if (h && h->v2) {
+		long long u = read_ll(h, rel, "memory.current");
+		long long sw = read_ll(h, rel, "memory.swap.current");
+		info->physpages = u < 0 ? -1 : u / (long long)PAGE;
+		info->swappages = sw < 0 ? -1 : sw / (long long)PAGE;
+	} else if (h) {
+		long long u = read_ll(h, rel, "memory.usage_in_bytes");
+		long long ms = read_ll(h, rel, "memory.memsw.usage_in_bytes");
+		info->physpages = u < 0 ? -1 : u / (long long)PAGE;
+		info->swappages = ms < u ? -1 : (ms - u) / (long long)PAGE;
+	}
+	vz_cg_free(&cg);
+}
