@@ -11,6 +11,7 @@ BUILD_PKGS=(
 	build-essential pkg-config
 	libcap-dev libmnl-dev libjson-c-dev libarchive-dev libseccomp-dev
 	busybox-static    # the `busybox` OS template is built from it
+	lxcfs             # the CT's own figures in /proc (meminfo, cpuinfo, uptime)
 	iproute2 psmisc
 )
 TEST_PKGS=(

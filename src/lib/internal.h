@@ -212,8 +212,15 @@ void vz_res_info(const vz_ctx *ctx, const struct vz_ct *ct, bool running,
 int vz_res_apply_live(const vz_ctx *ctx, const struct vz_ct *ct,
 		      const struct vz_param *kv, size_t n, vz_error *err);
 
+/* ---- procfs.c: the CT's own figures in /proc, through lxcfs ---- */
+/* lxcfs's mount point, started if need be; NULL when off or unavailable
+ * (err set only when LXCFS=yes asked for it). */
+const char *vz_procfs_ensure(vz_ctx *ctx, vz_error *err);
+/* In the CT's mount namespace: binds lxcfs's files over ROOT/proc. */
+int vz_procfs_bind(const char *lxcfs, const char *root, vz_error *err);
+
 /* ---- rootfs.c: inside the CT's mount namespace ---- */
-int vz_rootfs_setup(bool userns, int *console_master,
+int vz_rootfs_setup(bool userns, const char *lxcfs, int *console_master,
 		    vz_error *err);
 
 /* ---- net.c ---- */

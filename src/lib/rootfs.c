@@ -103,7 +103,7 @@ static int make_console(const char *root, int *master, vz_error *err)
 }
 
 /* Works relative to the cwd, which is the CT root (a mount point). */
-int vz_rootfs_setup(bool userns, int *console_master, vz_error *err)
+int vz_rootfs_setup(bool userns, const char *lxcfs, int *console_master, vz_error *err)
 {
 	const char *root = ".";
 	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom",
@@ -139,6 +139,8 @@ int vz_rootfs_setup(bool userns, int *console_master, vz_error *err)
 		    (path_exists(sysrq) && mount("/dev/null", sysrq, NULL, MS_BIND, NULL) < 0))
 			return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot protect /proc");
 	}
+	if ((r = vz_procfs_bind(lxcfs, root, err)))
+		return r;
 	if ((r = mnt(root, "sysfs", "/sys", "sysfs", MFLAGS | MS_RDONLY, NULL, err)))
 		return r;
 	mount_cgroups(root);

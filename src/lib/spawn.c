@@ -38,7 +38,7 @@ static void child_fail(int sock, const vz_error *e)
 
 /* In the new namespaces; never returns. */
 static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
-		       const char *cgrel, int sock)
+		       const char *cgrel, const char *lxcfs, int sock)
 {
 	vz_error e = {0};
 	bool userns = ct->uid_base != 0;
@@ -63,7 +63,7 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 		child_fail(sock, &e);
 	}
 	int console = -1;
-	if (vz_rootfs_setup(userns, &console, &e))
+	if (vz_rootfs_setup(userns, lxcfs, &console, &e))
 		child_fail(sock, &e);
 	if (send_fd(sock, console) < 0) {
 		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: console", ct->ctid);
@@ -105,7 +105,8 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 }
 
 static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
-		      const char *cgrel, struct init_proc *ip, vz_error *err)
+		      const char *cgrel, const char *lxcfs, struct init_proc *ip,
+		      vz_error *err)
 {
 	int sk[2];
 	ip->pid = -1;
@@ -146,7 +147,7 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	int ce = errno;
 	if (pid == 0) {
 		close(sk[0]);
-		init_child(ctx, ct, cg, cgrel, sk[1]);
+		init_child(ctx, ct, cg, cgrel, lxcfs, sk[1]);
 	}
 	(void)chdir("/"); /* the monitor must not keep the CT root busy */
 	if (v2 >= 0)
@@ -243,11 +244,16 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 		report(rep, &e);
 		_exit(1);
 	}
+	const char *lxcfs = vz_procfs_ensure(ctx, &e);
+	if (!lxcfs && e.code) {
+		report(rep, &e);
+		_exit(1);
+	}
 	for (;;) {
 		struct init_proc ip;
 		if (vz_cg_create(&cg, cgrel, ct->uid_base, ct->gid_base, &e) ||
 		    vz_res_apply_conf(ctx, ct, &cg, cgrel, &e) ||
-		    spawn_init(ctx, ct, &cg, cgrel, &ip, &e)) {
+		    spawn_init(ctx, ct, &cg, cgrel, lxcfs, &ip, &e)) {
 			vz_log(ctx, ct->ctid, VZ_LOG_ERR, "%s", e.msg);
 			break;
 		}
