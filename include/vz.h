@@ -170,6 +170,18 @@ VZ_PUBLIC int vz_list(vz_ctx *ctx, struct vz_ct_info **out, size_t *n,
 VZ_PUBLIC int vz_ct_info(vz_ctx *ctx, unsigned ctid, struct vz_ct_info *info,
 			 vz_error *err);
 
+/* One beancounter as OpenVZ's /proc/user_beancounters shows it, read from
+ * the CT's cgroup counters; -1 where the kernel keeps no such figure or
+ * there is no limit. Memory in 4 KiB pages. */
+struct vz_bc {
+	char name[16];
+	long long held, maxheld, barrier, limit, failcnt;
+};
+/* The running CT's beancounters (numproc, physpages, swappages,
+ * oomguarpages: its failcnt counts OOM kills) into rows[max]. */
+VZ_PUBLIC int vz_ct_stat(vz_ctx *ctx, unsigned ctid, struct vz_bc *rows, size_t max,
+			 size_t *n, vz_error *err);
+
 VZ_PUBLIC const char *vz_version(void);
 
 #ifdef __cplusplus

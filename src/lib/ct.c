@@ -652,3 +652,20 @@ out:
 	vz_ct_free(&ct);
 	return r;
 }
+
+int vz_ct_stat(vz_ctx *ctx, unsigned ctid, struct vz_bc *rows, size_t max, size_t *n,
+	       vz_error *err)
+{
+	struct vz_ct ct;
+	struct vz_state st;
+	*n = 0;
+	int r = vz_ct_load(ctx, ctid, &ct, err);
+	if (r)
+		return r;
+	if (!is_running(ctx, ctid, &st))
+		r = vz_err(err, VZ_E_NOTRUNNING, "CT %u is not running", ctid);
+	else
+		r = vz_res_stat(ctx, &ct, rows, max, n, err);
+	vz_ct_free(&ct);
+	return r;
+}

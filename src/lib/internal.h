@@ -208,6 +208,8 @@ int vz_res_apply_conf(const vz_ctx *ctx, const struct vz_ct *ct,
 /* vzlist's resource fields: limits from the config, usage if running. */
 void vz_res_info(const vz_ctx *ctx, const struct vz_ct *ct, bool running,
 		 struct vz_ct_info *info);
+int vz_res_stat(const vz_ctx *ctx, const struct vz_ct *ct, struct vz_bc *rows, size_t max,
+		size_t *n, vz_error *err);
 /* Live: the config with kv (config keys) on top; all or nothing. */
 int vz_res_apply_live(const vz_ctx *ctx, const struct vz_ct *ct,
 		      const struct vz_param *kv, size_t n, vz_error *err);

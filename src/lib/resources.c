@@ -715,3 +715,107 @@ void vz_res_info(const vz_ctx *ctx, const struct vz_ct *ct, bool running,
 	}
 	vz_cg_free(&cg);
 }
+
+/* ---- beancounters: what the cgroups count ---- */
+
+/* "key N" lines (memory.events, pids.events, memory.oom_control) */
+static long long read_key(const struct vz_cg_hier *h, const char *rel, const char *file,
+			  const char *key)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s/%s", h->mnt, rel, file);
+	_cleanup_free_ char *v = read_file(p, NULL);
+	size_t n = strlen(key);
+	for (char *l = v; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+		if (!strncmp(l, key, n) && l[n] == ' ')
+			return atoll(l + n + 1);
+	return -1;
+}
+
+/* a limit file: "max" or a v1 "unlimited" huge number -> -1 */
+static long long read_limit(const struct vz_cg_hier *h, const char *rel, const char *file)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%s/%s", h->mnt, rel, file);
+	_cleanup_free_ char *v = read_file(p, NULL);
+	if (!v || !strncmp(v, "max", 3))
+		return -1;
+	long long x = atoll(v);
+	return x >= (1LL << 62) ? -1 : x;
+}
+
+static long long pages(long long bytes)
+{
+	return bytes < 0 ? -1 : bytes / (long long)PAGE;
+}
+
+static void row(struct vz_bc *r, const char *name, long long held, long long maxheld,
+		long long limit, long long failcnt)
+{
+	snprintf(r->name, sizeof(r->name), "%s", name);
+	r->held = held;
+	r->maxheld = maxheld;
+	r->barrier = limit;
+	r->limit = limit;
+	r->failcnt = failcnt;
+}
+
+int vz_res_stat(const vz_ctx *ctx, const struct vz_ct *ct, struct vz_bc *rows, size_t max,
+		size_t *n, vz_error *err)
+{
+	struct vz_cgroups cg;
+	*n = 0;
+	if (max < 4)
+		return vz_err(err, VZ_E_SYSTEM, "CT %u: no room for the counters", ct->ctid);
+	int r = vz_cg_detect(&cg, err);
+	if (r)
+		return r;
+	_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+	const struct vz_cg_hier *p = hier(&cg, "pids"), *m = hier(&cg, "memory");
+	if (p)
+		row(&rows[(*n)++], "numproc", read_ll(p, rel, "pids.current"),
+		    read_ll(p, rel, "pids.peak"), read_limit(p, rel, "pids.max"),
+		    read_key(p, rel, "pids.events", "max"));
+	if (m && m->v2) {
+		row(&rows[(*n)++], "physpages", pages(read_ll(m, rel, "memory.current")),
+		    pages(read_ll(m, rel, "memory.peak")), pages(read_limit(m, rel, "memory.max")),
+		    read_key(m, rel, "memory.events", "max"));
+		row(&rows[(*n)++], "swappages", pages(read_ll(m, rel, "memory.swap.current")),
+		    pages(read_ll(m, rel, "memory.swap.peak")),
+		    pages(read_limit(m, rel, "memory.swap.max")),
+		    read_key(m, rel, "memory.swap.events", "fail"));
+		row(&rows[(*n)++], "oomguarpages", -1, -1, -1,
+		    read_key(m, rel, "memory.events", "oom_kill"));
+	} else if (m) {
+		long long u = read_ll(m, rel, "memory.usage_in_bytes");
+		long long mu = read_ll(m, rel, "memory.memsw.usage_in_bytes");
+		long long l = read_limit(m, rel, "memory.limit_in_bytes");
+		long long ml = read_limit(m, rel, "memory.memsw.limit_in_bytes");
+		row(&rows[(*n)++], "physpages", pages(u), pages(read_ll(m, rel,
+		    "memory.max_usage_in_bytes")), pages(l), read_ll(m, rel, "memory.failcnt"));
+		row(&rows[(*n)++], "swappages", mu < u ? -1 : pages(mu - u), -1,
+		    ml < 0 || l < 0 ? -1 : pages(ml - l), read_ll(m, rel, "memory.memsw.failcnt"));
+		row(&rows[(*n)++], "oomguarpages", -1, -1, -1,
+		    read_key(m, rel, "memory.oom_control", "oom_kill"));
+	}
+	/* barriers as the config gives them (OpenVZ's b:l) */
+	for (size_t i = 0; i < *n; i++) {
+		const char *key = !strcmp(rows[i].name, "numproc")     ? "NUMPROC"
+				  : !strcmp(rows[i].name, "physpages") ? "PHYSPAGES"
+				  : !strcmp(rows[i].name, "swappages") ? "SWAPPAGES"
+								       : NULL;
+		const char *v = key ? vz_ct_get(ct, ctx, key) : NULL;
+		const char *colon = v ? strchr(v, ':') : NULL;
+		uint64_t b;
+		char bar[32];
+		if (!colon || (size_t)(colon - v) >= sizeof(bar))
+			continue;
+		memcpy(bar, v, (size_t)(colon - v));
+		bar[colon - v] = '\0';
+		if (!strcmp(key, "NUMPROC") ? parse_uint(bar, INT_MAX, &b) == 0
+					    : parse_size(bar, PAGE, &b) == 0)
+			rows[i].barrier = b == NO_LIMIT ? -1
+					  : !strcmp(key, "NUMPROC") ? (long long)b
+								    : (long long)(b / PAGE);
+	}
+	vz_cg_free(&cg);
+	return 0;
+}

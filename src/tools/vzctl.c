@@ -32,6 +32,7 @@ static void usage(FILE *f)
 		"              [--description D]\n"
 		"  start CTID [--wait] [--force]     stop CTID [--fast]\n"
 		"  restart CTID [--wait] [--fast]    status CTID\n"
+		"  stat CTID    the CT's beancounters: held, maxheld, barrier, limit, failcnt\n"
 		"  mount CTID                        umount CTID\n"
 		"  destroy|delete CTID\n"
 		"  set CTID [--hostname H] [--name N] [--onboot yes|no] [--description D]\n"
@@ -72,7 +73,7 @@ static const struct {
 	{"stop", {O_FAST}},
 	{"restart", {O_WAIT, O_FAST, O_FORCE}},
 	{"set", {O_HOSTNAME, O_NAME, O_ONBOOT, O_DESC, O_SAVE}},
-	{"status", {0}}, {"mount", {0}}, {"umount", {0}}, {"destroy", {0}}, {"delete", {0}},
+	{"status", {0}}, {"stat", {0}}, {"mount", {0}}, {"umount", {0}}, {"destroy", {0}}, {"delete", {0}},
 };
 
 static const struct option base_opts[] = {
@@ -255,6 +256,22 @@ static int run(vz_ctx *ctx, const char *cmd, unsigned ctid, int argc, char **arg
 		r = vz_ct_destroy(ctx, ctid, &err);
 	} else if (!strcmp(cmd, "set")) {
 		r = vz_ct_set(ctx, ctid, &o.set, &err);
+	} else if (!strcmp(cmd, "stat")) {
+		struct vz_bc bc[8];
+		size_t n;
+		if ((r = vz_ct_stat(ctx, ctid, bc, 8, &n, &err)) == 0) {
+			printf("%-14s %12s %12s %12s %12s %10s\n", "resource", "held", "maxheld",
+			       "barrier", "limit", "failcnt");
+			for (size_t i = 0; i < n; i++) {
+				long long v[5] = {bc[i].held, bc[i].maxheld, bc[i].barrier,
+						  bc[i].limit, bc[i].failcnt};
+				char f[5][24];
+				for (int k = 0; k < 5; k++)
+					snprintf(f[k], sizeof(f[k]), v[k] < 0 ? "-" : "%lld", v[k]);
+				printf("%-14s %12s %12s %12s %12s %10s\n", bc[i].name, f[0], f[1],
+				       f[2], f[3], f[4]);
+			}
+		}
 	} else if (!strcmp(cmd, "status")) {
 		struct vz_status st;
 		if ((r = vz_ct_status(ctx, ctid, &st, &err)) == 0)

@@ -394,3 +394,40 @@ test_proc_shows_the_cts_own_memory_cpus_and_uptime() {
 	assert_match "$LAST_OUT" '^MemTotal: +131072 kB$' "/proc/meminfo after a live --ram 128M"
 	expect_code 0 vzctl stop 101 --fast
 }
+
+test_stat_shows_beancounters_with_the_oom_kill_counted() {
+	mk_ct 101
+	expect_code 31 vzctl stat 101
+	expect_code 0 vzctl start 101
+	expect_code 0 vzctl set 101 --numproc 50 --ram 64M --swap 0
+	run_cmd vzctl exec2 101 'dd if=/dev/zero of=/dev/null bs=100M count=1'
+	[ "$LAST_CODE" != 0 ] || fail "100M in a 64M CT did not fail"
+	expect_code 0 vzctl stat 101
+	local np pp oom
+	np=$(awk '$1 == "numproc" {print $2, $5}' <<<"$LAST_OUT")
+	pp=$(awk '$1 == "physpages" {print $5}' <<<"$LAST_OUT")
+	oom=$(awk '$1 == "oomguarpages" {print $6}' <<<"$LAST_OUT")
+	[[ $np =~ ^[0-9]+\ 50$ ]] || fail "numproc held/limit: '$np' in: $LAST_OUT"
+	assert_eq "$pp" 16384 "physpages limit (pages)"
+	[[ $oom =~ ^[0-9]+$ ]] && [ "$oom" -ge 1 ] || fail "OOM kills not counted: '$oom' in: $LAST_OUT"
+	expect_code 0 vzctl stop 101 --fast
+}
+
+test_iolimit_throttles_direct_io_on_the_cts_disk() {
+	mk_running_ct 101
+	expect_code 0 vzctl set 101 --iolimit 512K
+	local t0 t1
+	t0=$(date +%s%N)
+	expect_code 0 vzctl exec 101 'dd if=/dev/zero of=/root/io bs=64k count=16 oflag=direct'
+	t1=$(date +%s%N)
+	# 1 MiB at 512 KiB/s: about 2 s (the first burst may pass unthrottled)
+	[ $(((t1 - t0) / 1000000)) -ge 1200 ] ||
+		fail "1 MiB of direct writes took $(((t1 - t0) / 1000000)) ms under --iolimit 512K"
+	expect_code 0 vzctl set 101 --iolimit 0
+	t0=$(date +%s%N)
+	expect_code 0 vzctl exec 101 'dd if=/dev/zero of=/root/io bs=64k count=16 oflag=direct'
+	t1=$(date +%s%N)
+	[ $(((t1 - t0) / 1000000)) -lt 1200 ] ||
+		fail "still throttled after --iolimit 0: $(((t1 - t0) / 1000000)) ms"
+	expect_code 0 vzctl stop 101 --fast
+}
