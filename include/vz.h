@@ -74,12 +74,21 @@ VZ_PUBLIC int vz_name_check(const char *name, vz_error *err);
 VZ_PUBLIC int vz_ct_resolve(vz_ctx *ctx, const char *id_or_name,
 			    unsigned *ctid, vz_error *err);
 
+/* A resource parameter as vzctl's option names it ("ram", "numproc") and
+ * the value the user typed ("64M"). */
+struct vz_param {
+	const char *option;
+	const char *value;
+};
+
 struct vz_create_opts {
 	const char *ostemplate;   /* NULL: DEF_OSTEMPLATE from vz.conf */
 	const char *name;
 	const char *hostname;
 	const char *config;       /* sample: ve-CONFIG.conf-sample */
 	const char *description;
+	const struct vz_param *params; /* resource limits, as for set */
+	size_t nparams;
 };
 VZ_PUBLIC int vz_ct_create(vz_ctx *ctx, unsigned ctid,
 			   const struct vz_create_opts *o, vz_error *err);
@@ -104,12 +113,6 @@ struct vz_status {
 VZ_PUBLIC int vz_ct_status(vz_ctx *ctx, unsigned ctid, struct vz_status *st,
 			   vz_error *err);
 
-/* A resource parameter as vzctl's option names it ("ram", "numproc") and
- * the value the user typed ("64M"). */
-struct vz_param {
-	const char *option;
-	const char *value;
-};
 
 struct vz_set_opts {
 	const char *hostname;

@@ -134,9 +134,30 @@ static int set_name_link(vz_ctx *ctx, unsigned ctid, const char *old,
 	return 0;
 }
 
+#define MAX_PARAMS 32
+
+/* Checks every resource value; kv gets config keys and normalised values. */
+static int normalize_params(unsigned ctid, const struct vz_param *in, size_t n,
+			    struct vz_param *kv, char (*vals)[96], vz_error *err)
+{
+	if (n > MAX_PARAMS)
+		return vz_err(err, VZ_E_BADOPT, "CT %u: too many parameters", ctid);
+	for (size_t i = 0; i < n; i++) {
+		if (vz_res_normalize(ctid, in[i].option, in[i].value, &kv[i].option, vals[i],
+				     sizeof(vals[i]), err))
+			return err->code;
+		kv[i].value = vals[i];
+	}
+	return 0;
+}
+
 int vz_ct_create(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
 		 vz_error *err)
 {
+	struct vz_param kv[MAX_PARAMS];
+	char vals[MAX_PARAMS][96];
+	if (normalize_params(ctid, o->params, o->nparams, kv, vals, err))
+		return err->code;
 	if (o->ostemplate && !vz_template_name_ok(o->ostemplate))
 		return vz_err(err, VZ_E_BADVALUE, "CT %u: invalid OS template name %.64s", ctid,
 			      o->ostemplate);
@@ -211,6 +232,8 @@ int vz_ct_create(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
 		vz_conf_set(&ct.conf, "NAME", o->name);
 	if (o->description)
 		vz_conf_set(&ct.conf, "DESCRIPTION", o->description);
+	for (size_t i = 0; i < o->nparams; i++)
+		vz_conf_set(&ct.conf, kv[i].option, kv[i].value);
 	if (sample && *sample)
 		vz_conf_set(&ct.conf, "ORIGIN_SAMPLE", sample);
 	{
@@ -597,16 +620,10 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 	if (!o->hostname && !o->name && !o->description && o->onboot < 0 && !o->nparams)
 		return vz_err(err, VZ_E_NOTENOUGH, "CT %u: nothing to set", ctid);
 	/* every value is checked before anything is applied or saved */
-	struct vz_param kv[32];
-	char vals[32][96];
-	if (o->nparams > 32)
-		return vz_err(err, VZ_E_BADOPT, "CT %u: too many parameters", ctid);
-	for (size_t i = 0; i < o->nparams; i++) {
-		if (vz_res_normalize(ctid, o->params[i].option, o->params[i].value, &kv[i].option,
-				     vals[i], sizeof(vals[i]), err))
-			return err->code;
-		kv[i].value = vals[i];
-	}
+	struct vz_param kv[MAX_PARAMS];
+	char vals[MAX_PARAMS][96];
+	if (normalize_params(ctid, o->params, o->nparams, kv, vals, err))
+		return err->code;
 	int lfd, r;
 	struct vz_ct ct;
 	struct vz_state st;

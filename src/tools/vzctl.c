@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		"Usage: vzctl [--quiet|--verbose] [--skiplock] [--vz-root DIR] COMMAND CTID [options]\n"
 		"Commands:\n"
 		"  create CTID [--ostemplate T] [--name N] [--hostname H] [--config SAMPLE]\n"
-		"              [--description D]\n"
+		"              [--description D] [resource options]\n"
 		"  start CTID [--wait] [--force]     stop CTID [--fast]\n"
 		"  restart CTID [--wait] [--fast]    status CTID\n"
 		"  stat CTID    the CT's beancounters: held, maxheld, barrier, limit, failcnt\n"
@@ -46,7 +46,7 @@ static void usage(FILE *f)
 		"Exit codes: see docs/exit-codes.md (vzctl's numbers).\n");
 	const char *const *res;
 	size_t n = vz_res_options(&res);
-	fprintf(f, "Resource options of set:\n");
+	fprintf(f, "Resource options of set and create:\n");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "  --%-10s %s\n", res[i], vz_res_help(res[i]));
 }
@@ -108,7 +108,7 @@ static struct option *long_opts(void)
 static bool allowed(const char *cmd, int opt)
 {
 	if (opt >= O_RES)
-		return !strcmp(cmd, "set");
+		return !strcmp(cmd, "set") || !strcmp(cmd, "create");
 	for (size_t i = 0; i < sizeof(cmd_options) / sizeof(cmd_options[0]); i++) {
 		if (strcmp(cmd_options[i].cmd, cmd))
 			continue;
@@ -137,7 +137,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 	struct option *lo = long_opts();
 	if (!lo)
 		return VZ_E_SYSTEM;
-	o->set.params = o->params;
+	o->set.params = o->create.params = o->params;
 	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
 		if (c == O_HELP) {
 			usage(stdout);
@@ -156,6 +156,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 			const char *const *res;
 			(void)vz_res_options(&res);
 			o->params[o->set.nparams++] = (struct vz_param){res[c - O_RES], optarg};
+			o->create.nparams = o->set.nparams;
 			continue;
 		}
 		switch (c) {

@@ -431,3 +431,17 @@ test_iolimit_throttles_direct_io_on_the_cts_disk() {
 		fail "still throttled after --iolimit 0: $(((t1 - t0) / 1000000)) ms"
 	expect_code 0 vzctl stop 101 --fast
 }
+
+test_create_takes_resource_options_and_refuses_bad_ones() {
+	expect_code 0 vzctl create 101 --ostemplate "$TEMPLATE_NAME" --ram 128M --numproc 40
+	conf_has 101 PHYSPAGES '128M' || fail "no PHYSPAGES 128M in $(cat "$(conf_of 101)")"
+	conf_has 101 NUMPROC '40' || fail "no NUMPROC 40 in $(cat "$(conf_of 101)")"
+	expect_code 0 vzctl start 101
+	ct_limit 101 numproc
+	assert_eq "$LIMIT" 40 "pids.max of a CT created with --numproc 40"
+	expect_code 0 vzctl stop 101 --fast
+	expect_code 21 vzctl create 102 --ostemplate "$TEMPLATE_NAME" --ram 12Q
+	assert_one_line_error 12Q
+	[ ! -e "$VZ_ROOT/etc/vz/conf/102.conf" ] && [ ! -e "$VZ_ROOT/vz/private/102" ] ||
+		fail "a refused create left a config or private area"
+}
