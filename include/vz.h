@@ -44,6 +44,8 @@ enum vz_code {
 	VZ_E_UMOUNT = 51,
 	VZ_E_DELETE = 52,
 	VZ_E_HOSTNAME = 70,
+	VZ_E_BADIP = 71,        /* bad IP address */
+	VZ_E_IPINUSE = 78,      /* IP address already in use */
 	VZ_E_CONFIG = 85,       /* invalid config file */
 	VZ_E_NOTEMPLATE = 91,   /* OS template not found */
 	VZ_E_NAME = 131,        /* bad or conflicting CT name */
@@ -122,6 +124,10 @@ struct vz_set_opts {
 	bool save;
 	const struct vz_param *params; /* resource limits */
 	size_t nparams;
+	const char *const *ipadd;      /* routed IPs: "ADDR[/PREFIX]" */
+	size_t nipadd;
+	const char *const *ipdel;      /* "ADDR" or "all" */
+	size_t nipdel;
 };
 /* The resource options set takes ("ram", "swap", "numproc", ...); *names
  * gets the list. vz_res_help gives "ARG  what it does" for usage. */

@@ -225,8 +225,28 @@ int vz_procfs_bind(const char *lxcfs, const char *root, vz_error *err);
 int vz_rootfs_setup(bool userns, const char *lxcfs, int *console_master,
 		    vz_error *err);
 
+/* ---- list.c ---- */
+/* The ids of every CT config under the root, sorted; free *ids. */
+int vz_list_ids(vz_ctx *ctx, unsigned **ids, size_t *n, vz_error *err);
+
 /* ---- net.c ---- */
 int vz_net_lo_up(vz_error *err);
+struct vz_ip {
+	int family;              /* AF_INET, AF_INET6 */
+	unsigned char addr[16];
+	unsigned char prefix;    /* 32 / 128 unless given */
+};
+/* "198.18.0.2", "fd00::2/64"; -1 on anything malformed */
+int vz_ip_parse(const char *s, struct vz_ip *ip);
+void vz_ip_format(const struct vz_ip *ip, bool with_prefix, char *buf, size_t n);
+bool vz_ip_same(const struct vz_ip *a, const struct vz_ip *b);
+/* Routed IPs: venet0 in the CT (made on first use), routes on the host. */
+int vz_net_add(unsigned ctid, pid_t init_pid, const struct vz_ip *ips, size_t n,
+	       vz_error *err);
+int vz_net_del(unsigned ctid, pid_t init_pid, const struct vz_ip *ips, size_t n,
+	       vz_error *err);
+/* After the CT is gone: its host end and routes. */
+void vz_net_cleanup(unsigned ctid);
 
 /* ---- spawn.c: the CT's init and its monitor ---- */
 int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);

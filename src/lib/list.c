@@ -53,7 +53,7 @@ static int cmp_uint(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int vz_list(vz_ctx *ctx, struct vz_ct_info **out, size_t *n, vz_error *err)
+int vz_list_ids(vz_ctx *ctx, unsigned **out, size_t *n, vz_error *err)
 {
 	*out = NULL;
 	*n = 0;
@@ -90,6 +90,20 @@ int vz_list(vz_ctx *ctx, struct vz_ct_info **out, size_t *n, vz_error *err)
 	}
 	closedir(d);
 	qsort(ids, cnt, sizeof(*ids), cmp_uint);
+	*out = ids;
+	*n = cnt;
+	return 0;
+}
+
+int vz_list(vz_ctx *ctx, struct vz_ct_info **out, size_t *n, vz_error *err)
+{
+	unsigned *ids;
+	size_t cnt;
+	*out = NULL;
+	*n = 0;
+	int r = vz_list_ids(ctx, &ids, &cnt, err);
+	if (r)
+		return r;
 	struct vz_ct_info *info = xcalloc(cnt ? cnt : 1, sizeof(*info));
 	size_t got = 0;
 	for (size_t i = 0; i < cnt; i++) {

@@ -1,47 +1,402 @@
-/* Network setup over rtnetlink (libmnl): the CT's own namespace starts
- * with loopback up. Routed IPs and veth come in the networking module. */
+/* Networking over rtnetlink (libmnl): the CT's namespace starts with
+ * loopback up; routed IPs (OpenVZ's venet) are a veth pair, venet0 inside
+ * holding the CT's addresses with a default route to the host, venetCTID
+ * on the host with a host route per address and proxy ARP. */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
+#include <sched.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 #include <libmnl/libmnl.h>
+#include <linux/if_link.h>
 #include <linux/rtnetlink.h>
+#include <linux/veth.h>
 #include "internal.h"
 
-static int link_set_up(struct mnl_socket *nl, unsigned ifindex, vz_error *err)
+#define CT_IF "venet0"
+
+struct nl {
+	struct mnl_socket *s;
+	unsigned seq;
+	char buf[16384];
+};
+
+static int nl_open(struct nl *n, vz_error *err)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	nlh->nlmsg_type = RTM_NEWLINK;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	unsigned seq = (unsigned)time(NULL);
-	nlh->nlmsg_seq = seq;
-	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
+	n->s = mnl_socket_open(NETLINK_ROUTE);
+	if (!n->s)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "netlink socket");
+	if (mnl_socket_bind(n->s, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int e = errno;
+		mnl_socket_close(n->s);
+		return vz_err_errno(err, VZ_E_SYSTEM, e, "netlink bind");
+	}
+	n->seq = (unsigned)time(NULL);
+	return 0;
+}
+
+static void nl_close(struct nl *n)
+{
+	if (n->s)
+		mnl_socket_close(n->s);
+	n->s = NULL;
+}
+
+static struct nlmsghdr *nl_msg(struct nl *n, int type, int flags)
+{
+	struct nlmsghdr *h = mnl_nlmsg_put_header(n->buf);
+	h->nlmsg_type = (unsigned short)type;
+	h->nlmsg_flags = (unsigned short)(NLM_F_REQUEST | NLM_F_ACK | flags);
+	h->nlmsg_seq = ++n->seq;
+	return h;
+}
+
+/* Sends and waits for the ack; -1 with errno from the kernel. */
+static int nl_talk(struct nl *n, struct nlmsghdr *h)
+{
+	if (mnl_socket_sendto(n->s, h, h->nlmsg_len) < 0)
+		return -1;
+	ssize_t r = mnl_socket_recvfrom(n->s, n->buf, sizeof(n->buf));
+	if (r < 0)
+		return -1;
+	return mnl_cb_run(n->buf, (size_t)r, n->seq, mnl_socket_get_portid(n->s), NULL, NULL) <
+			       0
+		       ? -1
+		       : 0;
+}
+
+static int link_up(struct nl *n, unsigned ifindex)
+{
+	struct nlmsghdr *h = nl_msg(n, RTM_NEWLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(h, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	ifm->ifi_index = (int)ifindex;
 	ifm->ifi_change = IFF_UP;
 	ifm->ifi_flags = IFF_UP;
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "netlink send");
-	ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
-	if (n < 0)
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "netlink receive");
-	if (mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), NULL, NULL) < 0)
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot bring lo up");
-	return 0;
+	return nl_talk(n, h);
+}
+
+static int link_del(struct nl *n, unsigned ifindex)
+{
+	struct nlmsghdr *h = nl_msg(n, RTM_DELLINK, 0);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(h, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = (int)ifindex;
+	return nl_talk(n, h);
+}
+
+/* host end here, peer end straight into the namespace of pid */
+static int veth_create(struct nl *n, const char *host, const char *peer, pid_t pid)
+{
+	struct nlmsghdr *h = nl_msg(n, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(h, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(h, IFLA_IFNAME, host);
+	struct nlattr *li = mnl_attr_nest_start(h, IFLA_LINKINFO);
+	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
+	struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
+	struct nlattr *p = mnl_attr_nest_start(h, VETH_INFO_PEER);
+	struct ifinfomsg *pm = mnl_nlmsg_put_extra_header(h, sizeof(*pm));
+	pm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(h, IFLA_IFNAME, peer);
+	mnl_attr_put_u32(h, IFLA_NET_NS_PID, (uint32_t)pid);
+	mnl_attr_nest_end(h, p);
+	mnl_attr_nest_end(h, data);
+	mnl_attr_nest_end(h, li);
+	return nl_talk(n, h);
+}
+
+static int addr_change(struct nl *n, bool add, unsigned ifindex, const struct vz_ip *ip)
+{
+	struct nlmsghdr *h = nl_msg(n, add ? RTM_NEWADDR : RTM_DELADDR,
+				    add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	struct ifaddrmsg *ifa = mnl_nlmsg_put_extra_header(h, sizeof(*ifa));
+	ifa->ifa_family = (unsigned char)ip->family;
+	ifa->ifa_prefixlen = ip->prefix;
+	ifa->ifa_index = ifindex;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	size_t len = ip->family == AF_INET ? 4 : 16;
+	mnl_attr_put(h, IFA_LOCAL, len, ip->addr);
+	mnl_attr_put(h, IFA_ADDRESS, len, ip->addr);
+	if (ip->family == AF_INET6)
+		ifa->ifa_flags = IFA_F_NODAD; /* usable at once */
+	return nl_talk(n, h);
+}
+
+/* dst/plen (plen 0: default) out of ifindex, via gw when given */
+static int route_change(struct nl *n, bool add, int family, const void *dst,
+			unsigned char plen, const void *gw, unsigned ifindex)
+{
+	struct nlmsghdr *h = nl_msg(n, add ? RTM_NEWROUTE : RTM_DELROUTE,
+				    add ? NLM_F_CREATE | NLM_F_REPLACE : 0);
+	struct rtmsg *rt = mnl_nlmsg_put_extra_header(h, sizeof(*rt));
+	size_t len = family == AF_INET ? 4 : 16;
+	rt->rtm_family = (unsigned char)family;
+	rt->rtm_dst_len = plen;
+	rt->rtm_table = RT_TABLE_MAIN;
+	rt->rtm_protocol = RTPROT_STATIC;
+	rt->rtm_scope = gw ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK;
+	rt->rtm_type = RTN_UNICAST;
+	if (plen)
+		mnl_attr_put(h, RTA_DST, len, dst);
+	if (gw)
+		mnl_attr_put(h, RTA_GATEWAY, len, gw);
+	mnl_attr_put_u32(h, RTA_OIF, ifindex);
+	return nl_talk(n, h);
 }
 
 int vz_net_lo_up(vz_error *err)
 {
-	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
-	if (!nl)
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "netlink socket");
-	int r;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)
-		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "netlink bind");
-	else
-		r = link_set_up(nl, 1 /* lo is always 1 in a new netns */, err);
-	mnl_socket_close(nl);
+	struct nl n;
+	int r = nl_open(&n, err);
+	if (r)
+		return r;
+	/* lo is always 1 in a new netns */
+	if (link_up(&n, 1) < 0)
+		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot bring lo up");
+	nl_close(&n);
 	return r;
+}
+
+/* ---- addresses ---- */
+
+int vz_ip_parse(const char *s, struct vz_ip *ip)
+{
+	char buf[INET6_ADDRSTRLEN + 8];
+	size_t len = strlen(s);
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len + 1);
+	char *slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, buf, ip->addr) == 1)
+		ip->family = AF_INET;
+	else if (inet_pton(AF_INET6, buf, ip->addr) == 1)
+		ip->family = AF_INET6;
+	else
+		return -1;
+	unsigned max = ip->family == AF_INET ? 32 : 128;
+	ip->prefix = (unsigned char)max;
+	if (slash) {
+		if (!*slash || strlen(slash) > 3)
+			return -1;
+		unsigned p = 0;
+		for (const char *c = slash; *c; c++) {
+			if (*c < '0' || *c > '9')
+				return -1;
+			p = p * 10 + (unsigned)(*c - '0');
+		}
+		if (p == 0 || p > max)
+			return -1;
+		ip->prefix = (unsigned char)p;
+	}
+	return 0;
+}
+
+void vz_ip_format(const struct vz_ip *ip, bool with_prefix, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+	inet_ntop(ip->family, ip->addr, a, sizeof(a));
+	unsigned max = ip->family == AF_INET ? 32 : 128;
+	if (with_prefix && ip->prefix != max)
+		snprintf(buf, n, "%s/%u", a, ip->prefix);
+	else
+		snprintf(buf, n, "%s", a);
+}
+
+bool vz_ip_same(const struct vz_ip *a, const struct vz_ip *b)
+{
+	return a->family == b->family &&
+	       !memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16);
+}
+
+/* ---- the CT's side, from inside its network namespace ---- */
+
+static int ct_side(const struct vz_ip *ips, size_t n, bool add, vz_error *err)
+{
+	struct nl nl;
+	int r = nl_open(&nl, err);
+	if (r)
+		return r;
+	unsigned idx = if_nametoindex(CT_IF);
+	if (!idx) {
+		nl_close(&nl);
+		return vz_err(err, VZ_E_SYSTEM, "no %s in the CT", CT_IF);
+	}
+	static const unsigned char gw6[16] = {0xfe, 0x80, [15] = 1};
+	bool v4 = false, v6 = false;
+	if (add && link_up(&nl, idx) < 0)
+		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot bring %s up", CT_IF);
+	for (size_t i = 0; !r && i < n; i++) {
+		char a[64];
+		vz_ip_format(&ips[i], true, a, sizeof(a));
+		if (addr_change(&nl, add, idx, &ips[i]) < 0 && (add || errno != EADDRNOTAVAIL))
+			r = vz_err_errno(err, VZ_E_BADIP, errno, "cannot %s %s", add ? "add" : "remove", a);
+		v4 |= ips[i].family == AF_INET;
+		v6 |= ips[i].family == AF_INET6;
+	}
+	/* the default routes point at the host end */
+	if (!r && add && v4 && route_change(&nl, true, AF_INET, NULL, 0, NULL, idx) < 0)
+		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot add the default route");
+	if (!r && add && v6 && route_change(&nl, true, AF_INET6, NULL, 0, gw6, idx) < 0)
+		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot add the IPv6 default route");
+	nl_close(&nl);
+	return r;
+}
+
+/* Runs ct_side in a child that joined the network namespace of pid. */
+static int in_ct(pid_t pid, const struct vz_ip *ips, size_t n, bool add, vz_error *err)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (pfd < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "pidfd of %d", (int)pid);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0) {
+		int e = errno;
+		close(pfd);
+		return vz_err_errno(err, VZ_E_SYSTEM, e, "pipe");
+	}
+	pid_t c = fork();
+	if (c == 0) {
+		vz_error e = {0};
+		close(p[0]);
+		if (setns(pfd, CLONE_NEWNET) < 0)
+			vz_err_errno(&e, VZ_E_SYSTEM, errno, "cannot enter the CT's network");
+		else
+			(void)ct_side(ips, n, add, &e);
+		if (e.code)
+			(void)write_all(p[1], e.msg, strlen(e.msg));
+		_exit(e.code ? 1 : 0);
+	}
+	close(pfd);
+	close(p[1]);
+	if (c < 0) {
+		close(p[0]);
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
+	}
+	char msg[sizeof(err->msg)];
+	ssize_t m = read_all(p[0], msg, sizeof(msg) - 1);
+	close(p[0]);
+	int st = 0;
+	(void)waitpid(c, &st, 0);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	msg[m > 0 ? m : 0] = '\0';
+	return vz_err(err, VZ_E_BADIP, "%s", *msg ? msg : "network setup inside the CT failed");
+}
+
+/* ---- the host's side ---- */
+
+static void host_if(unsigned ctid, char *buf, size_t n)
+{
+	snprintf(buf, n, "venet%u", ctid);
+}
+
+static void sysctl_if(const char *fam, const char *ifn, const char *key, const char *v)
+{
+	_cleanup_free_ char *p = xasprintf("/proc/sys/net/%s/conf/%s/%s", fam, ifn, key);
+	(void)write_str(p, v);
+}
+
+static int host_routes(struct nl *nl, unsigned idx, const struct vz_ip *ips, size_t n,
+		       bool add, vz_error *err)
+{
+	for (size_t i = 0; i < n; i++) {
+		unsigned char plen = ips[i].family == AF_INET ? 32 : 128;
+		if (route_change(nl, add, ips[i].family, ips[i].addr, plen, NULL, idx) < 0 &&
+		    (add || errno != ESRCH)) {
+			char a[64];
+			vz_ip_format(&ips[i], false, a, sizeof(a));
+			return vz_err_errno(err, VZ_E_BADIP, errno, "cannot %s the host route to %s",
+					    add ? "add" : "remove", a);
+		}
+	}
+	return 0;
+}
+
+int vz_net_add(unsigned ctid, pid_t init_pid, const struct vz_ip *ips, size_t n,
+	       vz_error *err)
+{
+	char ifn[IF_NAMESIZE];
+	static const unsigned char ll6[16] = {0xfe, 0x80, [15] = 1};
+	host_if(ctid, ifn, sizeof(ifn));
+	if (n == 0)
+		return 0;
+	struct nl nl;
+	int r = nl_open(&nl, err);
+	if (r)
+		return r;
+	unsigned idx = if_nametoindex(ifn);
+	bool made = false;
+	if (!idx) {
+		if (veth_create(&nl, ifn, CT_IF, init_pid) < 0) {
+			r = vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot create %s", ctid, ifn);
+			goto out;
+		}
+		made = true;
+		idx = if_nametoindex(ifn);
+		/* answer the CT's ARP for anything the host can route; forward
+		 * what comes from it; fe80::1 is its IPv6 gateway */
+		sysctl_if("ipv4", ifn, "proxy_arp", "1");
+		sysctl_if("ipv4", ifn, "forwarding", "1");
+		struct vz_ip gw = {.family = AF_INET6, .prefix = 64};
+		memcpy(gw.addr, ll6, 16);
+		if (!idx || link_up(&nl, idx) < 0 || addr_change(&nl, true, idx, &gw) < 0) {
+			r = vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot set up %s", ctid, ifn);
+			goto out;
+		}
+	}
+	if ((r = in_ct(init_pid, ips, n, true, err)))
+		goto out;
+	r = host_routes(&nl, idx, ips, n, true, err);
+out:
+	if (r && made && idx)
+		(void)link_del(&nl, idx);
+	nl_close(&nl);
+	if (r && err->code == VZ_E_BADIP) {
+		char m[sizeof(err->msg)];
+		snprintf(m, sizeof(m), "CT %u: %.1000s", ctid, err->msg);
+		memcpy(err->msg, m, sizeof(m));
+	}
+	return r;
+}
+
+int vz_net_del(unsigned ctid, pid_t init_pid, const struct vz_ip *ips, size_t n,
+	       vz_error *err)
+{
+	char ifn[IF_NAMESIZE];
+	host_if(ctid, ifn, sizeof(ifn));
+	unsigned idx = if_nametoindex(ifn);
+	if (!idx || n == 0)
+		return 0;
+	struct nl nl;
+	int r = nl_open(&nl, err);
+	if (r)
+		return r;
+	r = host_routes(&nl, idx, ips, n, false, err);
+	nl_close(&nl);
+	if (!r && init_pid > 0)
+		r = in_ct(init_pid, ips, n, false, err);
+	return r;
+}
+
+void vz_net_cleanup(unsigned ctid)
+{
+	char ifn[IF_NAMESIZE];
+	host_if(ctid, ifn, sizeof(ifn));
+	unsigned idx = if_nametoindex(ifn);
+	struct nl nl;
+	vz_error e;
+	if (!idx || nl_open(&nl, &e))
+		return;
+	(void)link_del(&nl, idx); /* its routes go with it */
+	nl_close(&nl);
 }

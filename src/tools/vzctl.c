@@ -36,7 +36,8 @@ static void usage(FILE *f)
 		"  mount CTID                        umount CTID\n"
 		"  destroy|delete CTID\n"
 		"  set CTID [--hostname H] [--name N] [--onboot yes|no] [--description D]\n"
-		"           [resource options] [--save]   applied live; --save keeps them\n"
+		"           [--ipadd ADDR[/PREFIX]]... [--ipdel ADDR|all]... [resource options]\n"
+		"           [--save]   applied live; --save keeps them\n"
 		"  exec CTID CMD...    run CMD through the CT's shell (non-zero status: exit 8)\n"
 		"  exec2 CTID CMD...   same, exit with the command's own status\n"
 		"  exec3 CTID CMD [ARG...]  run CMD without a shell, its own status\n"
@@ -58,10 +59,11 @@ struct cmd_opts {
 	struct vz_create_opts create;
 	struct vz_set_opts set;
 	struct vz_param params[MAX_PARAMS];
+	const char *ipadd[MAX_PARAMS], *ipdel[MAX_PARAMS];
 };
 
 enum { O_OSTEMPLATE = 256, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_WAIT, O_FORCE,
-       O_FAST, O_SAVE, O_ONBOOT, O_HELP, O_RES = 512 };
+       O_FAST, O_SAVE, O_ONBOOT, O_HELP, O_IPADD, O_IPDEL, O_RES = 512 };
 
 /* Which options each command takes; everything else is refused. */
 static const struct {
@@ -72,7 +74,7 @@ static const struct {
 	{"start", {O_WAIT, O_FORCE}},
 	{"stop", {O_FAST}},
 	{"restart", {O_WAIT, O_FAST, O_FORCE}},
-	{"set", {O_HOSTNAME, O_NAME, O_ONBOOT, O_DESC, O_SAVE}},
+	{"set", {O_HOSTNAME, O_NAME, O_ONBOOT, O_DESC, O_SAVE, O_IPADD, O_IPDEL}},
 	{"status", {0}}, {"stat", {0}}, {"mount", {0}}, {"umount", {0}}, {"destroy", {0}}, {"delete", {0}},
 };
 
@@ -87,6 +89,8 @@ static const struct option base_opts[] = {
 	{"fast", no_argument, NULL, O_FAST},
 	{"save", no_argument, NULL, O_SAVE},
 	{"onboot", required_argument, NULL, O_ONBOOT},
+	{"ipadd", required_argument, NULL, O_IPADD},
+	{"ipdel", required_argument, NULL, O_IPDEL},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -138,6 +142,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 	if (!lo)
 		return VZ_E_SYSTEM;
 	o->set.params = o->create.params = o->params;
+	o->set.ipadd = o->ipadd;
+	o->set.ipdel = o->ipdel;
 	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
 		if (c == O_HELP) {
 			usage(stdout);
@@ -159,7 +165,14 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 			o->create.nparams = o->set.nparams;
 			continue;
 		}
+		if ((c == O_IPADD && o->set.nipadd == MAX_PARAMS) ||
+		    (c == O_IPDEL && o->set.nipdel == MAX_PARAMS)) {
+			free(lo);
+			return usage_error("%s: too many addresses", cmd, VZ_E_BADOPT);
+		}
 		switch (c) {
+		case O_IPADD: o->ipadd[o->set.nipadd++] = optarg; break;
+		case O_IPDEL: o->ipdel[o->set.nipdel++] = optarg; break;
 		case O_OSTEMPLATE: o->create.ostemplate = optarg; break;
 		case O_NAME: o->create.name = o->set.name = optarg; break;
 		case O_HOSTNAME: o->create.hostname = o->set.hostname = optarg; break;
