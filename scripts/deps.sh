@@ -21,6 +21,8 @@ TEST_PKGS=(
 	procps                   # ps, pgrep, pkill
 	bsdutils                 # script (runs `vzctl enter` on a pty)
 	coreutils                # timeout
+	iproute2                 # ip netns for the network tests
+	iperf3                   # bench/network.sh
 )
 
 usage() { echo "usage: $0 [--test]"; }

@@ -642,12 +642,39 @@ static unsigned ip_owner(vz_ctx *ctx, unsigned self, const struct vz_ip *ip)
 		if (ids[i] == self || vz_ct_load(ctx, ids[i], &o, &e))
 			continue;
 		size_t k = conf_ips(vz_conf_get(&o.conf, "IP_ADDRESS"), ips, MAX_IPS);
+		struct vz_state st;
 		if (ip_in(ip, ips, k))
 			owner = ids[i];
+		if (!owner && vz_state_read(ctx, ids[i], &st) == 1) {
+			_cleanup_free_ char *live = vz_state_ips_read(ctx, ids[i]);
+			k = conf_ips(live, ips, MAX_IPS);
+			if (ip_in(ip, ips, k))
+				owner = ids[i];
+		}
 		vz_ct_free(&o);
 	}
 	free(ids);
 	return owner;
+}
+
+/* base minus del (all of it with del_all) plus add, as IP_ADDRESS text */
+static char *merge_ips(const struct vz_ip *base, size_t nb, const struct vz_ip *add,
+		       size_t na, const struct vz_ip *del, size_t nd, bool del_all)
+{
+	char *list = xcalloc(1, (nb + na) * 48 + 1);
+	size_t len = 0;
+	for (size_t i = 0; i < nb + na; i++) {
+		const struct vz_ip *ip = i < nb ? &base[i] : &add[i - nb];
+		char a[64];
+		if (i < nb && (del_all || ip_in(ip, del, nd)))
+			continue;
+		if (i >= nb && (ip_in(ip, add, i - nb) || (!del_all && ip_in(ip, base, nb) &&
+							   !ip_in(ip, del, nd))))
+			continue; /* already there */
+		vz_ip_format(ip, true, a, sizeof(a));
+		len += (size_t)sprintf(list + len, "%s%s", len ? " " : "", a);
+	}
+	return list;
 }
 
 /* Checks --ipadd/--ipdel; gives what to add and remove. */
@@ -677,7 +704,7 @@ static int check_ips(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
 }
 
 /* The running CT's addresses change; on failure nothing stays changed. */
-static int apply_ips_here(struct vz_ct *ct, pid_t init, const struct vz_ip *old,
+static int apply_ips_here(struct vz_ct *ct, pid_t init, unsigned mtu, const struct vz_ip *old,
 			  size_t nold, const struct vz_ip *add, size_t nadd,
 			  const struct vz_ip *del, size_t ndel, bool del_all, vz_error *err)
 {
@@ -688,17 +715,18 @@ static int apply_ips_here(struct vz_ct *ct, pid_t init, const struct vz_ip *old,
 		if (r)
 			return r;
 	}
-	int r = vz_net_add(ct->ctid, init, add, nadd, err);
+	int r = vz_net_add(ct->ctid, init, mtu, add, nadd, err);
 	if (r) {
 		vz_error e;
-		(void)vz_net_add(ct->ctid, init, old, nold, &e);
+		(void)vz_net_add(ct->ctid, init, mtu, old, nold, &e);
 	}
 	return r;
 }
 
 /* The host end lives in the network namespace of the CT's monitor, which
  * need not be this vzctl's: work from there. */
-static int apply_ips(struct vz_ct *ct, const struct vz_state *st, const struct vz_ip *old,
+static int apply_ips(struct vz_ct *ct, const struct vz_state *st, unsigned mtu,
+		     const struct vz_ip *old,
 		     size_t nold, const struct vz_ip *add, size_t nadd,
 		     const struct vz_ip *del, size_t ndel, bool del_all, vz_error *err)
 {
@@ -706,7 +734,7 @@ static int apply_ips(struct vz_ct *ct, const struct vz_state *st, const struct v
 	_cleanup_free_ char *mon = xasprintf("/proc/%d/ns/net", (int)st->monitor_pid);
 	if (st->monitor_pid <= 0 || stat(mon, &b) < 0 || stat("/proc/self/ns/net", &a) < 0 ||
 	    a.st_ino == b.st_ino)
-		return apply_ips_here(ct, st->init_pid, old, nold, add, nadd, del, ndel, del_all,
+		return apply_ips_here(ct, st->init_pid, mtu, old, nold, add, nadd, del, ndel, del_all,
 				      err);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
@@ -720,7 +748,7 @@ static int apply_ips(struct vz_ct *ct, const struct vz_state *st, const struct v
 			vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: cannot enter the host's network",
 				     ct->ctid);
 		else
-			(void)apply_ips_here(ct, st->init_pid, old, nold, add, nadd, del, ndel,
+			(void)apply_ips_here(ct, st->init_pid, mtu, old, nold, add, nadd, del, ndel,
 					     del_all, &e);
 		if (e.code)
 			(void)dprintf(p[1], "%03d%s", e.code, e.msg);
@@ -775,6 +803,7 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 	int lfd, r;
 	struct vz_ct ct;
 	struct vz_state st;
+	_cleanup_free_ char *live = NULL;
 	_cleanup_free_ char *old = NULL;
 	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
 		return r;
@@ -792,28 +821,27 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 		goto unlock;
 	if (o->nparams && running && (r = vz_res_apply_live(ctx, &ct, kv, o->nparams, err)))
 		goto unlock;
-	size_t nold = conf_ips(vz_conf_get(&ct.conf, "IP_ADDRESS"), cur, MAX_IPS);
-	if ((o->nipadd || o->nipdel) && running &&
-	    (r = apply_ips(&ct, &st, cur, nold, add, o->nipadd, del, o->nipdel, del_all, err)))
-		goto unlock;
+	/* a running CT's addresses are what it has now, saved or not */
+	live = running ? vz_state_ips_read(ctx, ctid) : NULL;
+	size_t nlive = conf_ips(live ? live : vz_conf_get(&ct.conf, "IP_ADDRESS"), cur, MAX_IPS);
+	if ((o->nipadd || o->nipdel) && running) {
+		_cleanup_free_ char *now = merge_ips(cur, nlive, add, o->nipadd, del, o->nipdel,
+						     del_all);
+		if ((r = apply_ips(&ct, &st, vz_net_mtu(ctx), cur, nlive, add, o->nipadd, del,
+				   o->nipdel, del_all, err)) ||
+		    (r = vz_state_ips_write(ctx, ctid, now, err)))
+			goto unlock;
+	}
 	if (o->hostname && running && (r = set_hostname_live(ctx, &ct, o->hostname, err)))
 		goto unlock;
 	if (o->save) {
 		for (size_t i = 0; i < o->nparams; i++)
 			vz_conf_set(&ct.conf, kv[i].option, kv[i].value);
 		if (o->nipadd || o->nipdel) {
-			char list[MAX_IPS * 2 * 48] = "";
-			size_t len = 0;
-			for (size_t i = 0; i < nold + o->nipadd; i++) {
-				const struct vz_ip *ip = i < nold ? &cur[i] : &add[i - nold];
-				char a[64];
-				if (del_all || ip_in(ip, del, o->nipdel) ||
-				    (i >= nold && ip_in(ip, cur, nold)))
-					continue;
-				vz_ip_format(ip, true, a, sizeof(a));
-				len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%s",
-							len ? " " : "", a);
-			}
+			struct vz_ip saved[MAX_IPS];
+			size_t ns = conf_ips(vz_conf_get(&ct.conf, "IP_ADDRESS"), saved, MAX_IPS);
+			_cleanup_free_ char *list = merge_ips(saved, ns, add, o->nipadd, del,
+							      o->nipdel, del_all);
 			if (*list)
 				vz_conf_set(&ct.conf, "IP_ADDRESS", list);
 			else

@@ -148,6 +148,8 @@ int vz_state_write(vz_ctx *ctx, unsigned ctid, const struct vz_state *s,
 /* 1 and *s when a live CT's state exists, 0 when not running. */
 int vz_state_read(vz_ctx *ctx, unsigned ctid, struct vz_state *s);
 void vz_state_remove(vz_ctx *ctx, unsigned ctid);
+int vz_state_ips_write(vz_ctx *ctx, unsigned ctid, const char *list, vz_error *err);
+char *vz_state_ips_read(vz_ctx *ctx, unsigned ctid); /* NULL: none recorded */
 
 /* ---- cgroup.c: every hierarchy modelled (v1, hybrid, v2) ---- */
 struct vz_cg_hier {
@@ -241,8 +243,12 @@ int vz_ip_parse(const char *s, struct vz_ip *ip);
 void vz_ip_format(const struct vz_ip *ip, bool with_prefix, char *buf, size_t n);
 bool vz_ip_same(const struct vz_ip *a, const struct vz_ip *b);
 /* Routed IPs: venet0 in the CT (made on first use), routes on the host. */
-int vz_net_add(unsigned ctid, pid_t init_pid, const struct vz_ip *ips, size_t n,
-	       vz_error *err);
+int vz_net_add(unsigned ctid, pid_t init_pid, unsigned mtu, const struct vz_ip *ips,
+	       size_t n, vz_error *err);
+/* VENET_MTU of vz.conf: the routed pair is a host-local link, and a
+ * loopback-sized MTU keeps it near loopback speed (TCP still uses the
+ * path's MSS, and the host tells the CT a smaller path MTU). */
+unsigned vz_net_mtu(const vz_ctx *ctx);
 int vz_net_del(unsigned ctid, pid_t init_pid, const struct vz_ip *ips, size_t n,
 	       vz_error *err);
 /* After the CT is gone: its host end and routes. */

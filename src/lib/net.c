@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -92,12 +93,14 @@ static int link_del(struct nl *n, unsigned ifindex)
 }
 
 /* host end here, peer end straight into the namespace of pid */
-static int veth_create(struct nl *n, const char *host, const char *peer, pid_t pid)
+static int veth_create(struct nl *n, const char *host, const char *peer, pid_t pid,
+		       unsigned mtu)
 {
 	struct nlmsghdr *h = nl_msg(n, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(h, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(h, IFLA_IFNAME, host);
+	mnl_attr_put_u32(h, IFLA_MTU, mtu);
 	struct nlattr *li = mnl_attr_nest_start(h, IFLA_LINKINFO);
 	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
@@ -105,6 +108,7 @@ static int veth_create(struct nl *n, const char *host, const char *peer, pid_t p
 	struct ifinfomsg *pm = mnl_nlmsg_put_extra_header(h, sizeof(*pm));
 	pm->ifi_family = AF_UNSPEC;
 	mnl_attr_put_strz(h, IFLA_IFNAME, peer);
+	mnl_attr_put_u32(h, IFLA_MTU, mtu);
 	mnl_attr_put_u32(h, IFLA_NET_NS_PID, (uint32_t)pid);
 	mnl_attr_nest_end(h, p);
 	mnl_attr_nest_end(h, data);
@@ -295,6 +299,14 @@ static int in_ct(pid_t pid, const struct vz_ip *ips, size_t n, bool add, vz_erro
 
 /* ---- the host's side ---- */
 
+unsigned vz_net_mtu(const vz_ctx *ctx)
+{
+	const char *v = vz_conf_get(&ctx->global, "VENET_MTU");
+	char *end;
+	unsigned long m = v ? strtoul(v, &end, 10) : 0;
+	return m >= 1280 && m <= 65535 && v && !*end ? (unsigned)m : 65535;
+}
+
 static void host_if(unsigned ctid, char *buf, size_t n)
 {
 	snprintf(buf, n, "venet%u", ctid);
@@ -322,8 +334,8 @@ static int host_routes(struct nl *nl, unsigned idx, const struct vz_ip *ips, siz
 	return 0;
 }
 
-int vz_net_add(unsigned ctid, pid_t init_pid, const struct vz_ip *ips, size_t n,
-	       vz_error *err)
+int vz_net_add(unsigned ctid, pid_t init_pid, unsigned mtu, const struct vz_ip *ips,
+	       size_t n, vz_error *err)
 {
 	char ifn[IF_NAMESIZE];
 	static const unsigned char ll6[16] = {0xfe, 0x80, [15] = 1};
@@ -337,7 +349,7 @@ int vz_net_add(unsigned ctid, pid_t init_pid, const struct vz_ip *ips, size_t n,
 	unsigned idx = if_nametoindex(ifn);
 	bool made = false;
 	if (!idx) {
-		if (veth_create(&nl, ifn, CT_IF, init_pid) < 0) {
+		if (veth_create(&nl, ifn, CT_IF, init_pid, mtu) < 0) {
 			r = vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot create %s", ctid, ifn);
 			goto out;
 		}

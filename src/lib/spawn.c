@@ -116,7 +116,8 @@ static int ct_network(vz_ctx *ctx, struct vz_ct *ct, pid_t pid, vz_error *err)
 		if (vz_ip_parse(t, &ips[n]) == 0)
 			n++;
 	vz_net_cleanup(ct->ctid); /* whatever an earlier run left */
-	return vz_net_add(ct->ctid, pid, ips, n, err);
+	int r = vz_net_add(ct->ctid, pid, vz_net_mtu(ctx), ips, n, err);
+	return r ? r : vz_state_ips_write(ctx, ct->ctid, v ? v : "", err);
 }
 
 static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,

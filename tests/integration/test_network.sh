@@ -1,0 +1,319 @@
+# Routed IPs (OpenVZ's venet): vzctl set --ipadd/--ipdel, live and saved;
+# venet0 inside the CT, venet<CTID> plus a host route per address outside;
+# traffic host<->CT, CT<->CT, client<->CT; errors; vzlist; what stop leaves.
+# Run by tests/run.sh with lib.sh sourced and a fresh VZ_ROOT.
+#
+# Network safety: every test runs vzctl inside network namespaces of its
+# own (vzt-PID-N, made with `ip netns add`, entered with nsenter, not `ip
+# netns exec`, which remounts /sys) with no route out of the machine. Only
+# 198.18.0.0/15 and fd00::/8 are used. The namespaces go at exit (trap).
+
+conf_of() { echo "$VZ_ROOT/etc/vz/conf/$1.conf"; }
+conf_sum() { md5sum <"$(conf_of "$1")"; }
+
+NETNS=() HOSTNS="" NS=""
+in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
+hns() { in_ns "$HOSTNS" "$@"; } # a command in the test's host namespace
+
+# vzctl (lib.sh's, and so mk_ct, expect_status...) runs in the test's host
+# namespace once net_setup has made it: the CT's venet<CTID> lives there.
+vzctl() {
+	if [ -n "$HOSTNS" ]; then
+		in_ns "$HOSTNS" "$VZ_BIN_DIR/vzctl" "$@"
+	else
+		"$VZ_BIN_DIR/vzctl" "$@"
+	fi
+}
+
+# mk_netns: a new namespace with lo up; its name in NS.
+mk_netns() {
+	NS=vzt-$$-${#NETNS[@]}
+	ip netns add "$NS" || fail "cannot create network namespace $NS"
+	NETNS+=("$NS")
+	in_ns "$NS" ip link set lo up || fail "cannot bring lo up in $NS"
+}
+
+# Stops this root's CTs from the host namespace (where their venet is),
+# then deletes the test's namespaces.
+net_cleanup() {
+	local conf id ns
+	if [ -n "$HOSTNS" ]; then
+		for conf in "$VZ_ROOT"/etc/vz/conf/*.conf; do
+			[ -e "$conf" ] || continue
+			id=${conf##*/}; id=${id%.conf}
+			[[ $id =~ ^[0-9]+$ ]] || continue
+			hns timeout 60 "$VZ_BIN_DIR/vzctl" stop "$id" --fast >/dev/null 2>&1 </dev/null
+		done
+	fi
+	for ns in "${NETNS[@]}"; do ip netns del "$ns" 2>/dev/null; done
+	NETNS=() HOSTNS=""
+}
+
+# net_setup [forward]: the test's host namespace HOSTNS, removed at exit;
+# "forward" turns IPv4 and IPv6 forwarding on in it (only in it).
+net_setup() {
+	trap net_cleanup EXIT
+	trap 'exit 143' TERM INT
+	mk_netns
+	HOSTNS=$NS
+	if [ "${1:-}" = forward ]; then
+		hns sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 ||
+			fail "cannot turn forwarding on in $HOSTNS"
+	fi
+}
+
+# host_if ADDR...: the host namespace's own addresses, on "hostif" (one end
+# of a veth pair whose both ends stay in HOSTNS: this kernel has no dummy).
+host_if() {
+	local a
+	hns ip link add hostif type veth peer name hostif-p || fail "cannot create hostif in $HOSTNS"
+	hns ip link set hostif-p up && hns ip link set hostif up || fail "cannot bring hostif up"
+	for a; do
+		case $a in
+		*:*) hns ip addr add "$a" dev hostif nodad ;;
+		*) hns ip addr add "$a" dev hostif ;;
+		esac || fail "cannot put $a on hostif"
+	done
+}
+
+ping_cmd() { # ping_cmd ADDR WAIT: the busybox ping of one echo to ADDR
+	case $1 in *:*) echo "ping -6 -c1 -W$2 $1" ;; *) echo "ping -c1 -W$2 $1" ;; esac
+}
+ping_once() { # ping_once FROM ADDR WAIT: FROM is "host" or a CT id
+	if [ "$1" = host ]; then
+		# shellcheck disable=SC2046
+		hns busybox $(ping_cmd "$2" "$3")
+	else
+		vzctl exec2 "$1" "$(ping_cmd "$2" "$3")"
+	fi
+}
+# ping_from FROM ADDR: one echo from FROM to ADDR comes back. An IPv6
+# address may first need a few seconds (duplicate address detection).
+ping_from() {
+	case $2 in *:*) wait_until 5 ping_once "$1" "$2" 1 ;; esac
+	expect_code 0 ping_once "$1" "$2" 2
+}
+no_ping_from() { # no_ping_from FROM ADDR: no echo comes back
+	run_cmd ping_once "$1" "$2" 1
+	[ "$LAST_CODE" -ne 0 ] || fail "$1 still reaches $2: $LAST_OUT"
+}
+
+# host_traces ID ADDR...: the lines of the host namespace's link and route
+# tables that name venet<ID> or one of ADDR (in TRACES).
+host_traces() {
+	local id=$1 d; shift
+	d=$(scratch)
+	{ hns ip -o link; hns ip route show table all; hns ip -6 route show table all; } >"$d/tables" 2>&1
+	local -a pats=(-e "venet$id") a
+	for a; do pats+=(-e "$a"); done
+	TRACES=$(grep -wF "${pats[@]}" "$d/tables")
+}
+
+test_routed_ip_reaches_host_and_back() {
+	net_setup
+	host_if 198.18.0.1/32
+	mk_ct 101
+	expect_code 0 vzctl set 101 --ipadd 198.18.0.2 --save
+	expect_code 0 vzctl start 101
+	ping_from 101 198.18.0.1
+	ping_from host 198.18.0.2
+	expect_code 0 vzctl exec 101 'ip addr show venet0'
+	assert_contains "$LAST_OUT" "inet 198.18.0.2/32" "venet0 of 101"
+	expect_code 0 vzctl exec 101 'ip route show default'
+	assert_contains "$LAST_OUT" "dev venet0" "default route of 101"
+	expect_code 0 hns ip route show 198.18.0.2
+	assert_contains "$LAST_OUT" "dev venet101" "host route to 198.18.0.2"
+	expect_output_is 1 hns cat /proc/sys/net/ipv4/conf/venet101/proxy_arp
+	# all of it in the test's namespace, none in the machine's own
+	! ip link show venet101 >/dev/null 2>&1 || fail "venet101 appeared in the machine's own namespace"
+	expect_code 0 vzctl stop 101 --fast
+}
+
+test_two_cts_with_routed_ips_ping_each_other() {
+	net_setup forward
+	mk_ct 101
+	mk_ct 102
+	expect_code 0 vzctl set 101 --ipadd 198.18.0.2 --ipadd fd00::2 --save
+	expect_code 0 vzctl set 102 --ipadd 198.18.0.3 --ipadd fd00::3 --save
+	expect_code 0 vzctl start 101
+	expect_code 0 vzctl start 102
+	ping_from 101 198.18.0.3
+	ping_from 102 198.18.0.2
+	ping_from 101 fd00::3
+	ping_from 102 fd00::2
+	# each CT holds its own addresses only
+	expect_code 0 vzctl exec 102 'ip addr show venet0'
+	assert_not_contains "$LAST_OUT" 198.18.0.2 "venet0 of 102"
+	expect_code 0 vzctl stop 102 --fast
+	no_ping_from 101 198.18.0.3
+	expect_code 0 vzctl stop 101 --fast
+}
+
+test_tcp_server_in_ct_is_reached_from_host_and_from_a_client_namespace() {
+	net_setup forward
+	host_if 198.18.0.1/32
+	mk_netns
+	local client=$NS url=http://198.18.0.2:8080/index.html
+	hns ip link add vztc type veth peer name eth0 netns "$client" || fail "cannot create the client's veth"
+	hns ip addr add 198.18.1.1/24 dev vztc && hns ip link set vztc up || fail "cannot set up vztc"
+	in_ns "$client" ip addr add 198.18.1.2/24 dev eth0 && in_ns "$client" ip link set eth0 up &&
+		in_ns "$client" ip route add default via 198.18.1.1 || fail "cannot set up the client namespace"
+	mk_ct 101
+	expect_code 0 vzctl set 101 --ipadd 198.18.0.2 --save
+	expect_code 0 vzctl start 101
+	expect_code 0 vzctl exec 101 'mkdir -p /srv/www && echo hello-from-101 >/srv/www/index.html &&
+		httpd -f -p 8080 -h /srv/www </dev/null >/dev/null 2>&1 &'
+	wait_until 5 hns timeout 3 busybox wget -qO- "$url" || fail "httpd of 101 not reachable from the host namespace"
+	expect_output_is hello-from-101 hns timeout 3 busybox wget -qO- "$url"
+	expect_output_is hello-from-101 in_ns "$client" timeout 3 busybox wget -qO- "$url"
+	run_cmd in_ns "$client" sh -c "printf 'GET /index.html HTTP/1.0\r\n\r\n' | timeout 3 busybox nc 198.18.0.2 8080"
+	assert_contains "$LAST_OUT" hello-from-101 "reply to the client's nc"
+	expect_code 0 vzctl stop 101 --fast
+	run_cmd in_ns "$client" timeout 3 busybox wget -qO- "$url"
+	[ "$LAST_CODE" -ne 0 ] || fail "the client still gets $url with 101 stopped: $LAST_OUT"
+}
+
+test_ipv6_routed_address_reaches_host() {
+	net_setup
+	host_if fd00::1/128
+	mk_ct 101
+	expect_code 0 vzctl set 101 --ipadd fd00::2 --save
+	expect_code 0 vzctl start 101
+	ping_from 101 fd00::1
+	ping_from host fd00::2
+	expect_code 0 vzctl exec 101 'ip -6 addr show venet0'
+	assert_contains "$LAST_OUT" "inet6 fd00::2/128" "venet0 of 101"
+	expect_code 0 vzctl exec 101 'ip -6 route show default'
+	assert_contains "$LAST_OUT" "via fe80::1 dev venet0" "IPv6 default route of 101"
+	expect_code 0 hns ip -6 route show fd00::2
+	assert_contains "$LAST_OUT" "dev venet101" "host route to fd00::2"
+	expect_code 0 vzctl stop 101 --fast
+}
+
+test_ipadd_and_ipdel_on_running_ct_take_effect_at_once() {
+	net_setup
+	host_if 198.18.0.1/32 fd00::1/128
+	mk_running_ct 101
+	local sum; sum=$(conf_sum 101)
+	expect_code 0 vzctl set 101 --ipadd 198.18.0.3
+	ping_once host 198.18.0.3 2 >/dev/null || fail "198.18.0.3 not reachable right after --ipadd"
+	ping_from 101 198.18.0.1
+	expect_code 0 vzctl exec 101 'ip addr show venet0'
+	assert_contains "$LAST_OUT" "inet 198.18.0.3/32" "venet0 of 101 after --ipadd"
+	assert_eq "$(conf_sum 101)" "$sum" "101.conf after --ipadd without --save"
+	expect_code 0 vzctl set 101 --ipdel 198.18.0.3
+	no_ping_from host 198.18.0.3
+	host_traces 101 198.18.0.3
+	assert_not_contains "$TRACES" 198.18.0.3 "host namespace's tables after --ipdel"
+	expect_code 0 vzctl exec 101 'ip addr show'
+	assert_not_contains "$LAST_OUT" 198.18.0.3 "addresses of 101 after --ipdel"
+	assert_eq "$(conf_sum 101)" "$sum" "101.conf after --ipdel without --save"
+	# --ipdel all takes both families; unsaved addresses end with the CT
+	expect_code 0 vzctl set 101 --ipadd 198.18.0.4 --ipadd fd00::4
+	ping_from host fd00::4
+	expect_code 0 vzctl set 101 --ipdel all
+	no_ping_from host 198.18.0.4
+	no_ping_from host fd00::4
+	expect_code 0 vzctl set 101 --ipadd 198.18.0.5
+	expect_code 0 vzctl stop 101
+	expect_code 0 vzctl start 101
+	no_ping_from host 198.18.0.5
+	expect_code 0 vzctl stop 101 --fast
+}
+
+test_ipadd_without_save_on_stopped_ct_is_refused_with_31() {
+	net_setup
+	mk_ct 101
+	local sum; sum=$(conf_sum 101)
+	expect_code 31 vzctl set 101 --ipadd 198.18.0.2
+	expect_code 31 vzctl set 101 --ipdel all
+	assert_eq "$(conf_sum 101)" "$sum" "101.conf after refused sets"
+}
+
+test_bad_and_duplicate_addresses_are_refused() {
+	net_setup
+	mk_ct 101
+	mk_ct 102
+	expect_code 0 vzctl set 101 --ipadd 198.18.0.2 --ipadd fd00::2 --save
+	local s1 s2 a
+	s1=$(conf_sum 101) s2=$(conf_sum 102)
+	for a in 10.0.0.256 1.2.3.4/33 ::1/129 "" garbage 198.18.0.1/-1 fd00::2::3; do
+		expect_code 71 vzctl set 102 --ipadd "$a" --save
+		assert_one_line_error "$a"
+		assert_eq "$(conf_sum 102)" "$s2" "102.conf after --ipadd '$a'"
+	done
+	# all or nothing: a good address next to a bad one is not kept either
+	expect_code 71 vzctl set 102 --ipadd 198.18.0.9 --ipadd 10.0.0.256 --save
+	assert_one_line_error 10.0.0.256
+	expect_code 71 vzctl set 101 --ipdel garbage --save
+	assert_eq "$(conf_sum 102)" "$s2" "102.conf after the refused sets"
+	assert_eq "$(conf_sum 101)" "$s1" "101.conf after the refused sets"
+	# 101's saved addresses, also written another way
+	for a in 198.18.0.2 198.18.0.2/32 fd00::2 fd00:0:0::2; do
+		expect_code 78 vzctl set 102 --ipadd "$a" --save
+		grep -qE '198\.18\.0\.2|fd00:' <<<"$LAST_ERR" || fail "stderr of --ipadd $a names no address: $LAST_ERR"
+		assert_eq "$(conf_sum 102)" "$s2" "102.conf after --ipadd '$a' of 101"
+	done
+	# an address 101 holds live only, then both running
+	expect_code 0 vzctl start 101
+	expect_code 0 vzctl set 101 --ipadd 198.18.0.7
+	expect_code 78 vzctl set 102 --ipadd 198.18.0.7 --save
+	assert_eq "$(conf_sum 102)" "$s2" "102.conf after --ipadd of 101's live address"
+	expect_code 0 vzctl start 102
+	expect_code 78 vzctl set 102 --ipadd 198.18.0.7
+	expect_code 0 vzctl exec 102 'ip addr show'
+	assert_not_contains "$LAST_OUT" 198.18.0.7 "addresses of 102 after the refused --ipadd"
+	expect_code 0 vzctl stop 102 --fast
+	expect_code 0 vzctl stop 101 --fast
+}
+
+test_stop_leaves_nothing_of_the_ct_in_host_link_and_route_tables() {
+	net_setup forward
+	host_if 198.18.0.1/32 fd00::1/128
+	mk_ct 101
+	expect_code 0 vzctl set 101 --ipadd 198.18.0.2 --ipadd fd00::2 --save
+	local how
+	for how in "" --fast; do
+		expect_code 0 vzctl start 101
+		ping_from host 198.18.0.2
+		ping_from host fd00::2
+		host_traces 101 198.18.0.2 fd00::2
+		assert_contains "$TRACES" "venet101" "host tables of running 101"
+		assert_contains "$TRACES" "198.18.0.2 dev venet101" "host routes of running 101"
+		assert_contains "$TRACES" "fd00::2 dev venet101" "host routes of running 101"
+		expect_code 0 vzctl stop 101 $how
+		host_traces 101 198.18.0.2 fd00::2
+		[ -z "$TRACES" ] || fail "after stop $how of 101 the host namespace still has: $TRACES"
+		assert_ct_clean 101
+	done
+}
+
+test_vzlist_shows_saved_ips() {
+	net_setup
+	mk_ct 101
+	mk_ct 102
+	expect_code 0 vzctl set 101 --ipadd 198.18.0.2 --ipadd fd00::2 --save
+	grep -qx 'IP_ADDRESS="198.18.0.2 fd00::2"' "$(conf_of 101)" ||
+		fail "101.conf lacks IP_ADDRESS=\"198.18.0.2 fd00::2\": $(cat "$(conf_of 101)")"
+	expect_code 0 vzlist -a -H -o ctid,ip 101
+	assert_match "$LAST_OUT" '^ *101 +198\.18\.0\.2 +fd00::2 *$' "vzlist -o ctid,ip 101"
+	expect_code 0 vzlist -a -H -o ctid,ip 102
+	assert_match "$LAST_OUT" '^ *102 +- *$' "vzlist -o ctid,ip 102"
+	expect_code 0 vzlist -a -j -o ip 101
+	local d; d=$(scratch)
+	printf '%s\n' "$LAST_OUT" >"$d/j"
+	python3 - "$d/j" >"$d/check" 2>&1 <<'EOF' || fail "vzlist -j -o ip 101: $(cat "$d/check"): $LAST_OUT"
+import json, sys
+a = json.load(open(sys.argv[1]))
+assert isinstance(a, list) and len(a) == 1, "expected an array of one object"
+ip = a[0].get("ip")
+ips = ip.split() if isinstance(ip, str) else ip
+assert ips == ["198.18.0.2", "fd00::2"], "ip is %r" % (ip,)
+EOF
+	expect_code 0 vzctl set 101 --ipdel 198.18.0.2 --save
+	expect_code 0 vzlist -a -H -o ctid,ip 101
+	assert_match "$LAST_OUT" '^ *101 +fd00::2 *$' "vzlist -o ctid,ip 101 after --ipdel 198.18.0.2"
+	expect_code 0 vzctl set 101 --ipdel all --save
+	expect_code 0 vzlist -a -H -o ctid,ip 101
+	assert_match "$LAST_OUT" '^ *101 +- *$' "vzlist -o ctid,ip 101 after --ipdel all"
+}
