@@ -46,6 +46,7 @@ enum vz_code {
 	VZ_E_HOSTNAME = 70,
 	VZ_E_BADIP = 71,        /* bad IP address */
 	VZ_E_IPINUSE = 78,      /* IP address already in use */
+	VZ_E_VETH = 130,        /* veth (bridged interface) error */
 	VZ_E_CONFIG = 85,       /* invalid config file */
 	VZ_E_NOTEMPLATE = 91,   /* OS template not found */
 	VZ_E_NAME = 131,        /* bad or conflicting CT name */
@@ -128,6 +129,10 @@ struct vz_set_opts {
 	size_t nipadd;
 	const char *const *ipdel;      /* "ADDR" or "all" */
 	size_t nipdel;
+	const char *const *netif_add;  /* "IFNAME[,MAC,HOST_IFNAME,HOST_MAC,BRIDGE]" */
+	size_t nnetif_add;
+	const char *const *netif_del;  /* "IFNAME" or "all" */
+	size_t nnetif_del;
 };
 /* The resource options set takes ("ram", "swap", "numproc", ...); *names
  * gets the list. vz_res_help gives "ARG  what it does" for usage. */

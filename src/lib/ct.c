@@ -605,175 +605,6 @@ static int set_hostname_live(vz_ctx *ctx, struct vz_ct *ct, const char *h,
 	return 0;
 }
 
-#define MAX_IPS 64
-
-/* IP_ADDRESS of a config: space-separated addresses */
-static size_t conf_ips(const char *v, struct vz_ip *ips, size_t max)
-{
-	size_t n = 0;
-	_cleanup_free_ char *copy = xstrdup(v ? v : "");
-	char *save = NULL;
-	for (char *t = strtok_r(copy, " \t", &save); t && n < max; t = strtok_r(NULL, " \t", &save))
-		if (vz_ip_parse(t, &ips[n]) == 0)
-			n++;
-	return n;
-}
-
-static bool ip_in(const struct vz_ip *ip, const struct vz_ip *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (vz_ip_same(ip, &list[i]))
-			return true;
-	return false;
-}
-
-/* Another CT of this root whose config holds the address: its id, else 0. */
-static unsigned ip_owner(vz_ctx *ctx, unsigned self, const struct vz_ip *ip)
-{
-	unsigned *ids = NULL;
-	size_t n = 0;
-	unsigned owner = 0;
-	vz_error e;
-	if (vz_list_ids(ctx, &ids, &n, &e))
-		return 0;
-	for (size_t i = 0; i < n && !owner; i++) {
-		struct vz_ct o;
-		struct vz_ip ips[MAX_IPS];
-		if (ids[i] == self || vz_ct_load(ctx, ids[i], &o, &e))
-			continue;
-		size_t k = conf_ips(vz_conf_get(&o.conf, "IP_ADDRESS"), ips, MAX_IPS);
-		struct vz_state st;
-		if (ip_in(ip, ips, k))
-			owner = ids[i];
-		if (!owner && vz_state_read(ctx, ids[i], &st) == 1) {
-			_cleanup_free_ char *live = vz_state_ips_read(ctx, ids[i]);
-			k = conf_ips(live, ips, MAX_IPS);
-			if (ip_in(ip, ips, k))
-				owner = ids[i];
-		}
-		vz_ct_free(&o);
-	}
-	free(ids);
-	return owner;
-}
-
-/* base minus del (all of it with del_all) plus add, as IP_ADDRESS text */
-static char *merge_ips(const struct vz_ip *base, size_t nb, const struct vz_ip *add,
-		       size_t na, const struct vz_ip *del, size_t nd, bool del_all)
-{
-	char *list = xcalloc(1, (nb + na) * 48 + 1);
-	size_t len = 0;
-	for (size_t i = 0; i < nb + na; i++) {
-		const struct vz_ip *ip = i < nb ? &base[i] : &add[i - nb];
-		char a[64];
-		if (i < nb && (del_all || ip_in(ip, del, nd)))
-			continue;
-		if (i >= nb && (ip_in(ip, add, i - nb) || (!del_all && ip_in(ip, base, nb) &&
-							   !ip_in(ip, del, nd))))
-			continue; /* already there */
-		vz_ip_format(ip, true, a, sizeof(a));
-		len += (size_t)sprintf(list + len, "%s%s", len ? " " : "", a);
-	}
-	return list;
-}
-
-/* Checks --ipadd/--ipdel; gives what to add and remove. */
-static int check_ips(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
-		     struct vz_ip *add, struct vz_ip *del, bool *del_all, vz_error *err)
-{
-	*del_all = false;
-	if (o->nipadd > MAX_IPS || o->nipdel > MAX_IPS)
-		return vz_err(err, VZ_E_BADIP, "CT %u: too many addresses", ctid);
-	for (size_t i = 0; i < o->nipadd; i++) {
-		if (vz_ip_parse(o->ipadd[i], &add[i]))
-			return vz_err(err, VZ_E_BADIP, "CT %u: invalid IP address '%.64s'", ctid,
-				      o->ipadd[i]);
-		unsigned owner = ip_owner(ctx, ctid, &add[i]);
-		if (owner)
-			return vz_err(err, VZ_E_IPINUSE, "CT %u: IP address %.64s is in use by CT %u",
-				      ctid, o->ipadd[i], owner);
-	}
-	for (size_t i = 0; i < o->nipdel; i++) {
-		if (!strcmp(o->ipdel[i], "all"))
-			*del_all = true;
-		else if (vz_ip_parse(o->ipdel[i], &del[i]))
-			return vz_err(err, VZ_E_BADIP, "CT %u: invalid IP address '%.64s'", ctid,
-				      o->ipdel[i]);
-	}
-	return 0;
-}
-
-/* The running CT's addresses change; on failure nothing stays changed. */
-static int apply_ips_here(struct vz_ct *ct, pid_t init, unsigned mtu, const struct vz_ip *old,
-			  size_t nold, const struct vz_ip *add, size_t nadd,
-			  const struct vz_ip *del, size_t ndel, bool del_all, vz_error *err)
-{
-	if (del_all) {
-		vz_net_cleanup(ct->ctid);
-	} else {
-		int r = vz_net_del(ct->ctid, init, del, ndel, err);
-		if (r)
-			return r;
-	}
-	int r = vz_net_add(ct->ctid, init, mtu, add, nadd, err);
-	if (r) {
-		vz_error e;
-		(void)vz_net_add(ct->ctid, init, mtu, old, nold, &e);
-	}
-	return r;
-}
-
-/* The host end lives in the network namespace of the CT's monitor, which
- * need not be this vzctl's: work from there. */
-static int apply_ips(struct vz_ct *ct, const struct vz_state *st, unsigned mtu,
-		     const struct vz_ip *old,
-		     size_t nold, const struct vz_ip *add, size_t nadd,
-		     const struct vz_ip *del, size_t ndel, bool del_all, vz_error *err)
-{
-	struct stat a, b;
-	_cleanup_free_ char *mon = xasprintf("/proc/%d/ns/net", (int)st->monitor_pid);
-	if (st->monitor_pid <= 0 || stat(mon, &b) < 0 || stat("/proc/self/ns/net", &a) < 0 ||
-	    a.st_ino == b.st_ino)
-		return apply_ips_here(ct, st->init_pid, mtu, old, nold, add, nadd, del, ndel, del_all,
-				      err);
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "pipe");
-	pid_t c = fork();
-	if (c == 0) {
-		vz_error e = {0};
-		int fd = open(mon, O_RDONLY | O_CLOEXEC);
-		close(p[0]);
-		if (fd < 0 || setns(fd, CLONE_NEWNET) < 0)
-			vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: cannot enter the host's network",
-				     ct->ctid);
-		else
-			(void)apply_ips_here(ct, st->init_pid, mtu, old, nold, add, nadd, del, ndel,
-					     del_all, &e);
-		if (e.code)
-			(void)dprintf(p[1], "%03d%s", e.code, e.msg);
-		_exit(e.code ? 1 : 0);
-	}
-	close(p[1]);
-	if (c < 0) {
-		close(p[0]);
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
-	}
-	char buf[sizeof(err->msg) + 4];
-	ssize_t n = read_all(p[0], buf, sizeof(buf) - 1);
-	close(p[0]);
-	int status = 0;
-	(void)waitpid(c, &status, 0);
-	if (n > 3) {
-		buf[n] = '\0';
-		int code = atoi((char[]){buf[0], buf[1], buf[2], 0});
-		return vz_err(err, code ? code : VZ_E_SYSTEM, "%s", buf + 3);
-	}
-	if (!WIFEXITED(status) || WEXITSTATUS(status))
-		return vz_err(err, VZ_E_SYSTEM, "CT %u: network change failed", ct->ctid);
-	return 0;
-}
-
 int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error *err)
 {
 	if (o->hostname && !hostname_ok(o->hostname))
@@ -787,13 +618,11 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 	if (!o->save && (o->name || o->description || o->onboot >= 0))
 		return vz_err(err, VZ_E_BADOPT,
 			      "CT %u: --name, --description and --onboot need --save", ctid);
-	if (!o->hostname && !o->name && !o->description && o->onboot < 0 && !o->nparams &&
-	    !o->nipadd && !o->nipdel)
+	bool net = o->nipadd || o->nipdel || o->nnetif_add || o->nnetif_del;
+	if (!o->hostname && !o->name && !o->description && o->onboot < 0 && !o->nparams && !net)
 		return vz_err(err, VZ_E_NOTENOUGH, "CT %u: nothing to set", ctid);
-	struct vz_ip add[MAX_IPS], del[MAX_IPS], cur[MAX_IPS];
-	bool del_all;
-	memset(del, 0, sizeof(del));
-	if (check_ips(ctx, ctid, o, add, del, &del_all, err))
+	_cleanup_free_ struct vz_netchange *nc = xcalloc(1, sizeof(*nc));
+	if (net && vz_netcfg_check(ctx, ctid, o, nc, err))
 		return err->code;
 	/* every value is checked before anything is applied or saved */
 	struct vz_param kv[MAX_PARAMS];
@@ -803,7 +632,6 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 	int lfd, r;
 	struct vz_ct ct;
 	struct vz_state st;
-	_cleanup_free_ char *live = NULL;
 	_cleanup_free_ char *old = NULL;
 	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
 		return r;
@@ -821,32 +649,15 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 		goto unlock;
 	if (o->nparams && running && (r = vz_res_apply_live(ctx, &ct, kv, o->nparams, err)))
 		goto unlock;
-	/* a running CT's addresses are what it has now, saved or not */
-	live = running ? vz_state_ips_read(ctx, ctid) : NULL;
-	size_t nlive = conf_ips(live ? live : vz_conf_get(&ct.conf, "IP_ADDRESS"), cur, MAX_IPS);
-	if ((o->nipadd || o->nipdel) && running) {
-		_cleanup_free_ char *now = merge_ips(cur, nlive, add, o->nipadd, del, o->nipdel,
-						     del_all);
-		if ((r = apply_ips(&ct, &st, vz_net_mtu(ctx), cur, nlive, add, o->nipadd, del,
-				   o->nipdel, del_all, err)) ||
-		    (r = vz_state_ips_write(ctx, ctid, now, err)))
-			goto unlock;
-	}
+	if (net && running && (r = vz_netcfg_apply(ctx, &ct, &st, nc, err)))
+		goto unlock;
 	if (o->hostname && running && (r = set_hostname_live(ctx, &ct, o->hostname, err)))
 		goto unlock;
 	if (o->save) {
 		for (size_t i = 0; i < o->nparams; i++)
 			vz_conf_set(&ct.conf, kv[i].option, kv[i].value);
-		if (o->nipadd || o->nipdel) {
-			struct vz_ip saved[MAX_IPS];
-			size_t ns = conf_ips(vz_conf_get(&ct.conf, "IP_ADDRESS"), saved, MAX_IPS);
-			_cleanup_free_ char *list = merge_ips(saved, ns, add, o->nipadd, del,
-							      o->nipdel, del_all);
-			if (*list)
-				vz_conf_set(&ct.conf, "IP_ADDRESS", list);
-			else
-				vz_conf_unset(&ct.conf, "IP_ADDRESS");
-		}
+		if (net)
+			vz_netcfg_save(&ct, nc);
 		if (o->hostname)
 			vz_conf_set(&ct.conf, "HOSTNAME", o->hostname);
 		if (o->name)

@@ -150,6 +150,10 @@ int vz_state_read(vz_ctx *ctx, unsigned ctid, struct vz_state *s);
 void vz_state_remove(vz_ctx *ctx, unsigned ctid);
 int vz_state_ips_write(vz_ctx *ctx, unsigned ctid, const char *list, vz_error *err);
 char *vz_state_ips_read(vz_ctx *ctx, unsigned ctid); /* NULL: none recorded */
+/* the same for another list: "ip" (addresses), "netif" (bridged veths) */
+int vz_state_net_write(vz_ctx *ctx, unsigned ctid, const char *what, const char *list,
+		       vz_error *err);
+char *vz_state_net_read(vz_ctx *ctx, unsigned ctid, const char *what);
 
 /* ---- cgroup.c: every hierarchy modelled (v1, hybrid, v2) ---- */
 struct vz_cg_hier {
@@ -253,6 +257,42 @@ int vz_net_del(unsigned ctid, pid_t init_pid, const struct vz_ip *ips, size_t n,
 	       vz_error *err);
 /* After the CT is gone: its host end and routes. */
 void vz_net_cleanup(unsigned ctid);
+/* Bridged veth, a NETIF entry of the config (entries split by ';'). */
+#define VZ_NETIF_IPS 8
+struct vz_netif {
+	char ifname[16], host_ifname[16], bridge[16];
+	unsigned char mac[6], host_mac[6];
+	bool has_mac, has_host_mac;
+	struct vz_ip ips[VZ_NETIF_IPS];
+	size_t nips;
+};
+/* "ifname=eth0,mac=..,host_ifname=..,host_mac=..,bridge=..,ip=.."; missing
+ * host_ifname and MACs are made up; -1 on anything malformed */
+int vz_netif_parse(const char *s, unsigned ctid, struct vz_netif *nf);
+void vz_netif_format(const struct vz_netif *nf, char *buf, size_t n);
+int vz_netif_up(unsigned ctid, pid_t init_pid, const struct vz_netif *nf, vz_error *err);
+void vz_netif_down(const struct vz_netif *nf);
+
+/* ---- netcfg.c: IP_ADDRESS and NETIF as set and start use them ---- */
+#define VZ_MAX_NETIFS 8
+struct vz_netchange {
+	struct vz_ip add[64], del[64];
+	size_t nadd, ndel;
+	bool del_all;
+	struct vz_netif netifs[VZ_MAX_NETIFS];
+	size_t nnetif_add;
+	char netif_del[VZ_MAX_NETIFS][16];
+	size_t nnetif_del;
+	bool netif_del_all;
+};
+int vz_netcfg_check(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
+		    struct vz_netchange *nc, vz_error *err);
+int vz_netcfg_apply(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,
+		    const struct vz_netchange *nc, vz_error *err);
+void vz_netcfg_save(struct vz_ct *ct, const struct vz_netchange *nc);
+/* At start, before init runs; at stop, what is left on the host. */
+int vz_netcfg_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init_pid, vz_error *err);
+void vz_netcfg_stop(vz_ctx *ctx, struct vz_ct *ct);
 
 /* ---- spawn.c: the CT's init and its monitor ---- */
 int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);

@@ -412,3 +412,196 @@ void vz_net_cleanup(unsigned ctid)
 	(void)link_del(&nl, idx); /* its routes go with it */
 	nl_close(&nl);
 }
+
+/* ---- bridged veth (vzctl's veth mode) ---- */
+
+static int parse_mac(const char *s, unsigned char mac[6])
+{
+	unsigned v[6];
+	char tail;
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &tail) != 6 || strlen(s) != 17)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (unsigned char)v[i];
+	return mac[0] & 1 ? -1 : 0; /* no multicast MACs */
+}
+
+static bool ifname_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n >= IF_NAMESIZE || !strcmp(s, ".") || !strcmp(s, ".."))
+		return false;
+	for (const char *c = s; *c; c++)
+		if (*c == '/' || *c == ':' || *c == ',' || *c == ';' || *c == '=' ||
+		    *c == '"' || *c <= ' ' || *c > '~')
+			return false;
+	return true;
+}
+
+/* OpenVZ's SWsoft prefix, the rest random */
+static void random_mac(unsigned char mac[6])
+{
+	mac[0] = 0x00, mac[1] = 0x18, mac[2] = 0x51;
+	if (getentropy(mac + 3, 3) < 0)
+		mac[3] = (unsigned char)getpid(), mac[4] = (unsigned char)time(NULL), mac[5] = 1;
+}
+
+/* one NETIF entry: "ifname=eth0,mac=..,host_ifname=..,host_mac=..,bridge=..,ip=.." */
+int vz_netif_parse(const char *s, unsigned ctid, struct vz_netif *nf)
+{
+	memset(nf, 0, sizeof(*nf));
+	_cleanup_free_ char *copy = xstrdup(s);
+	char *save = NULL;
+	for (char *kv = strtok_r(copy, ",", &save); kv; kv = strtok_r(NULL, ",", &save)) {
+		char *v = strchr(kv, '=');
+		if (!v)
+			return -1;
+		*v++ = '\0';
+		if (!strcmp(kv, "ifname") && ifname_ok(v))
+			snprintf(nf->ifname, sizeof(nf->ifname), "%s", v);
+		else if (!strcmp(kv, "host_ifname") && ifname_ok(v))
+			snprintf(nf->host_ifname, sizeof(nf->host_ifname), "%s", v);
+		else if (!strcmp(kv, "bridge") && ifname_ok(v))
+			snprintf(nf->bridge, sizeof(nf->bridge), "%s", v);
+		else if (!strcmp(kv, "mac") && parse_mac(v, nf->mac) == 0)
+			nf->has_mac = true;
+		else if (!strcmp(kv, "host_mac") && parse_mac(v, nf->host_mac) == 0)
+			nf->has_host_mac = true;
+		else if (!strcmp(kv, "ip") && nf->nips < VZ_NETIF_IPS &&
+			 vz_ip_parse(v, &nf->ips[nf->nips]) == 0)
+			nf->nips++;
+		else
+			return -1;
+	}
+	if (!*nf->ifname)
+		return -1;
+	if (!*nf->host_ifname) {
+		/* veth101.eth0 as vzctl, shortened when over IFNAMSIZ */
+		char name[64];
+		snprintf(name, sizeof(name), "veth%u.%s", ctid, nf->ifname);
+		if (strlen(name) >= sizeof(nf->host_ifname))
+			snprintf(name, sizeof(name), "vz%u.%.3s", ctid, nf->ifname);
+		snprintf(nf->host_ifname, sizeof(nf->host_ifname), "%.15s", name);
+	}
+	if (!nf->has_mac)
+		random_mac(nf->mac), nf->has_mac = true;
+	if (!nf->has_host_mac)
+		random_mac(nf->host_mac), nf->has_host_mac = true;
+	return 0;
+}
+
+void vz_netif_format(const struct vz_netif *nf, char *buf, size_t n)
+{
+	const unsigned char *m = nf->mac, *h = nf->host_mac;
+	size_t len = (size_t)snprintf(
+		buf, n,
+		"ifname=%s,mac=%02x:%02x:%02x:%02x:%02x:%02x,host_ifname=%s,"
+		"host_mac=%02x:%02x:%02x:%02x:%02x:%02x",
+		nf->ifname, m[0], m[1], m[2], m[3], m[4], m[5], nf->host_ifname, h[0], h[1], h[2],
+		h[3], h[4], h[5]);
+	if (*nf->bridge && len < n)
+		len += (size_t)snprintf(buf + len, n - len, ",bridge=%s", nf->bridge);
+	for (size_t i = 0; i < nf->nips && len < n; i++) {
+		char a[64];
+		vz_ip_format(&nf->ips[i], true, a, sizeof(a));
+		len += (size_t)snprintf(buf + len, n - len, ",ip=%s", a);
+	}
+}
+
+static int veth_create_mac(struct nl *n, const struct vz_netif *nf, pid_t pid,
+			   unsigned master)
+{
+	struct nlmsghdr *h = nl_msg(n, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
+	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(h, sizeof(*ifm));
+	ifm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(h, IFLA_IFNAME, nf->host_ifname);
+	mnl_attr_put(h, IFLA_ADDRESS, 6, nf->host_mac);
+	if (master)
+		mnl_attr_put_u32(h, IFLA_MASTER, master);
+	struct nlattr *li = mnl_attr_nest_start(h, IFLA_LINKINFO);
+	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
+	struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
+	struct nlattr *p = mnl_attr_nest_start(h, VETH_INFO_PEER);
+	struct ifinfomsg *pm = mnl_nlmsg_put_extra_header(h, sizeof(*pm));
+	pm->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(h, IFLA_IFNAME, nf->ifname);
+	mnl_attr_put(h, IFLA_ADDRESS, 6, nf->mac);
+	mnl_attr_put_u32(h, IFLA_NET_NS_PID, (uint32_t)pid);
+	mnl_attr_nest_end(h, p);
+	mnl_attr_nest_end(h, data);
+	mnl_attr_nest_end(h, li);
+	return nl_talk(n, h);
+}
+
+/* inside the CT: the interface up with its addresses */
+static int netif_inside(const struct vz_netif *nf, vz_error *err)
+{
+	struct nl nl;
+	int r = nl_open(&nl, err);
+	if (r)
+		return r;
+	unsigned idx = if_nametoindex(nf->ifname);
+	if (!idx || link_up(&nl, idx) < 0)
+		r = vz_err_errno(err, VZ_E_VETH, errno, "cannot bring %s up", nf->ifname);
+	for (size_t i = 0; !r && i < nf->nips; i++)
+		if (addr_change(&nl, true, idx, &nf->ips[i]) < 0)
+			r = vz_err_errno(err, VZ_E_VETH, errno, "cannot add an address to %s",
+					 nf->ifname);
+	nl_close(&nl);
+	return r;
+}
+
+int vz_netif_up(unsigned ctid, pid_t init_pid, const struct vz_netif *nf, vz_error *err)
+{
+	struct nl nl;
+	int r = nl_open(&nl, err);
+	if (r)
+		return r;
+	unsigned master = 0;
+	if (*nf->bridge && !(master = if_nametoindex(nf->bridge))) {
+		nl_close(&nl);
+		return vz_err(err, VZ_E_VETH, "CT %u: bridge %s not found", ctid, nf->bridge);
+	}
+	if (veth_create_mac(&nl, nf, init_pid, master) < 0) {
+		r = vz_err_errno(err, VZ_E_VETH, errno, "CT %u: cannot create %s", ctid,
+				 nf->host_ifname);
+		nl_close(&nl);
+		return r;
+	}
+	unsigned idx = if_nametoindex(nf->host_ifname);
+	if (!idx || link_up(&nl, idx) < 0)
+		r = vz_err_errno(err, VZ_E_VETH, errno, "CT %u: cannot bring %s up", ctid,
+				 nf->host_ifname);
+	if (!r) {
+		int pfd = (int)syscall(SYS_pidfd_open, init_pid, 0);
+		pid_t c = pfd < 0 ? -1 : fork();
+		if (c == 0) {
+			vz_error e = {0};
+			_exit(setns(pfd, CLONE_NEWNET) == 0 && netif_inside(nf, &e) == 0 ? 0 : 1);
+		}
+		int st = 1;
+		if (c > 0)
+			(void)waitpid(c, &st, 0);
+		if (pfd >= 0)
+			close(pfd);
+		if (c < 0 || !WIFEXITED(st) || WEXITSTATUS(st))
+			r = vz_err(err, VZ_E_VETH, "CT %u: cannot set up %s inside", ctid,
+				   nf->ifname);
+	}
+	if (r && idx)
+		(void)link_del(&nl, idx);
+	nl_close(&nl);
+	return r;
+}
+
+void vz_netif_down(const struct vz_netif *nf)
+{
+	unsigned idx = if_nametoindex(nf->host_ifname);
+	struct nl nl;
+	vz_error e;
+	if (!idx || nl_open(&nl, &e))
+		return;
+	(void)link_del(&nl, idx);
+	nl_close(&nl);
+}

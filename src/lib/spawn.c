@@ -104,22 +104,6 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 	child_fail(sock, &e);
 }
 
-/* The CT's routed addresses, before its init runs. */
-static int ct_network(vz_ctx *ctx, struct vz_ct *ct, pid_t pid, vz_error *err)
-{
-	struct vz_ip ips[64];
-	size_t n = 0;
-	const char *v = vz_ct_get(ct, ctx, "IP_ADDRESS");
-	_cleanup_free_ char *copy = xstrdup(v ? v : "");
-	char *save = NULL;
-	for (char *t = strtok_r(copy, " \t", &save); t && n < 64; t = strtok_r(NULL, " \t", &save))
-		if (vz_ip_parse(t, &ips[n]) == 0)
-			n++;
-	vz_net_cleanup(ct->ctid); /* whatever an earlier run left */
-	int r = vz_net_add(ct->ctid, pid, vz_net_mtu(ctx), ips, n, err);
-	return r ? r : vz_state_ips_write(ctx, ct->ctid, v ? v : "", err);
-}
-
 static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
 		      const char *cgrel, const char *lxcfs, struct init_proc *ip,
 		      vz_error *err)
@@ -180,7 +164,7 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	if (ct->uid_base)
 		r = vz_write_idmaps(pid, ct->uid_base, ct->gid_base, err);
 	if (!r)
-		r = ct_network(ctx, ct, pid, err);
+		r = vz_netcfg_start(ctx, ct, pid, err);
 	if (!r && send(sk[0], "G", 1, MSG_NOSIGNAL) != 1)
 		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: init died early", ct->ctid);
 	if (!r) {
@@ -306,7 +290,7 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 		close(ip.console);
 		/* init is gone, so is its pid namespace; clear leftovers */
 		(void)vz_cg_destroy(&cg, cgrel);
-		vz_net_cleanup(ct->ctid);
+		vz_netcfg_stop(ctx, ct);
 		if (WIFSIGNALED(status) && WTERMSIG(status) == SIGHUP) {
 			vz_log(ctx, ct->ctid, VZ_LOG_INFO, "CT %u rebooted itself", ct->ctid);
 			continue;

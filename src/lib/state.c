@@ -58,23 +58,36 @@ void vz_state_remove(vz_ctx *ctx, unsigned ctid)
 {
 	_cleanup_free_ char *path = vz_state_path(ctx, ctid);
 	_cleanup_free_ char *ips = xasprintf("%s/%u.ip", ctx->run_dir, ctid);
+	_cleanup_free_ char *nifs = xasprintf("%s/%u.netif", ctx->run_dir, ctid);
 	(void)unlink(path);
 	(void)unlink(ips);
+	(void)unlink(nifs);
 }
 
 /* The addresses a running CT has now (saved or not), for duplicate checks
  * and for later `set`s: CTID.ip next to the state file. */
 int vz_state_ips_write(vz_ctx *ctx, unsigned ctid, const char *list, vz_error *err)
 {
-	_cleanup_free_ char *p = xasprintf("%s/%u.ip", ctx->run_dir, ctid);
+	return vz_state_net_write(ctx, ctid, "ip", list, err);
+}
+
+char *vz_state_ips_read(vz_ctx *ctx, unsigned ctid)
+{
+	return vz_state_net_read(ctx, ctid, "ip");
+}
+
+int vz_state_net_write(vz_ctx *ctx, unsigned ctid, const char *what, const char *list,
+		       vz_error *err)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%u.%s", ctx->run_dir, ctid, what);
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp", p);
 	if (write_file(tmp, list, strlen(list), O_CREAT | O_TRUNC) < 0 || rename(tmp, p) < 0)
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot write %s", p);
 	return 0;
 }
 
-char *vz_state_ips_read(vz_ctx *ctx, unsigned ctid)
+char *vz_state_net_read(vz_ctx *ctx, unsigned ctid, const char *what)
 {
-	_cleanup_free_ char *p = xasprintf("%s/%u.ip", ctx->run_dir, ctid);
+	_cleanup_free_ char *p = xasprintf("%s/%u.%s", ctx->run_dir, ctid, what);
 	return read_file(p, NULL);
 }

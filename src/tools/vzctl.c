@@ -37,6 +37,7 @@ static void usage(FILE *f)
 		"  destroy|delete CTID\n"
 		"  set CTID [--hostname H] [--name N] [--onboot yes|no] [--description D]\n"
 		"           [--ipadd ADDR[/PREFIX]]... [--ipdel ADDR|all]... [resource options]\n"
+		"           [--netif_add IFNAME[,MAC,HOST_IFNAME,HOST_MAC,BRIDGE]] [--netif_del IFNAME|all]\n"
 		"           [--save]   applied live; --save keeps them\n"
 		"  exec CTID CMD...    run CMD through the CT's shell (non-zero status: exit 8)\n"
 		"  exec2 CTID CMD...   same, exit with the command's own status\n"
@@ -60,21 +61,24 @@ struct cmd_opts {
 	struct vz_set_opts set;
 	struct vz_param params[MAX_PARAMS];
 	const char *ipadd[MAX_PARAMS], *ipdel[MAX_PARAMS];
+	const char *netif_add[MAX_PARAMS], *netif_del[MAX_PARAMS];
 };
 
 enum { O_OSTEMPLATE = 256, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_WAIT, O_FORCE,
-       O_FAST, O_SAVE, O_ONBOOT, O_HELP, O_IPADD, O_IPDEL, O_RES = 512 };
+       O_FAST, O_SAVE, O_ONBOOT, O_HELP, O_IPADD, O_IPDEL, O_NETIF_ADD,
+       O_NETIF_DEL, O_RES = 512 };
 
 /* Which options each command takes; everything else is refused. */
 static const struct {
 	const char *cmd;
-	const int allowed[8];
+	const int allowed[10];
 } cmd_options[] = {
 	{"create", {O_OSTEMPLATE, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC}},
 	{"start", {O_WAIT, O_FORCE}},
 	{"stop", {O_FAST}},
 	{"restart", {O_WAIT, O_FAST, O_FORCE}},
-	{"set", {O_HOSTNAME, O_NAME, O_ONBOOT, O_DESC, O_SAVE, O_IPADD, O_IPDEL}},
+	{"set", {O_HOSTNAME, O_NAME, O_ONBOOT, O_DESC, O_SAVE, O_IPADD, O_IPDEL, O_NETIF_ADD,
+		 O_NETIF_DEL}},
 	{"status", {0}}, {"stat", {0}}, {"mount", {0}}, {"umount", {0}}, {"destroy", {0}}, {"delete", {0}},
 };
 
@@ -91,6 +95,8 @@ static const struct option base_opts[] = {
 	{"onboot", required_argument, NULL, O_ONBOOT},
 	{"ipadd", required_argument, NULL, O_IPADD},
 	{"ipdel", required_argument, NULL, O_IPDEL},
+	{"netif_add", required_argument, NULL, O_NETIF_ADD},
+	{"netif_del", required_argument, NULL, O_NETIF_DEL},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -116,7 +122,7 @@ static bool allowed(const char *cmd, int opt)
 	for (size_t i = 0; i < sizeof(cmd_options) / sizeof(cmd_options[0]); i++) {
 		if (strcmp(cmd_options[i].cmd, cmd))
 			continue;
-		for (size_t j = 0; j < 8 && cmd_options[i].allowed[j]; j++)
+		for (size_t j = 0; j < 10 && cmd_options[i].allowed[j]; j++)
 			if (cmd_options[i].allowed[j] == opt)
 				return true;
 	}
@@ -144,6 +150,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 	o->set.params = o->create.params = o->params;
 	o->set.ipadd = o->ipadd;
 	o->set.ipdel = o->ipdel;
+	o->set.netif_add = o->netif_add;
+	o->set.netif_del = o->netif_del;
 	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
 		if (c == O_HELP) {
 			usage(stdout);
@@ -166,13 +174,17 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 			continue;
 		}
 		if ((c == O_IPADD && o->set.nipadd == MAX_PARAMS) ||
-		    (c == O_IPDEL && o->set.nipdel == MAX_PARAMS)) {
+		    (c == O_IPDEL && o->set.nipdel == MAX_PARAMS) ||
+		    (c == O_NETIF_ADD && o->set.nnetif_add == MAX_PARAMS) ||
+		    (c == O_NETIF_DEL && o->set.nnetif_del == MAX_PARAMS)) {
 			free(lo);
 			return usage_error("%s: too many addresses", cmd, VZ_E_BADOPT);
 		}
 		switch (c) {
 		case O_IPADD: o->ipadd[o->set.nipadd++] = optarg; break;
 		case O_IPDEL: o->ipdel[o->set.nipdel++] = optarg; break;
+		case O_NETIF_ADD: o->netif_add[o->set.nnetif_add++] = optarg; break;
+		case O_NETIF_DEL: o->netif_del[o->set.nnetif_del++] = optarg; break;
 		case O_OSTEMPLATE: o->create.ostemplate = optarg; break;
 		case O_NAME: o->create.name = o->set.name = optarg; break;
 		case O_HOSTNAME: o->create.hostname = o->set.hostname = optarg; break;

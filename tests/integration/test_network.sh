@@ -317,3 +317,69 @@ EOF
 	expect_code 0 vzlist -a -H -o ctid,ip 101
 	assert_match "$LAST_OUT" '^ *101 +- *$' "vzlist -o ctid,ip 101 after --ipdel all"
 }
+
+# ---- bridged veth (--netif_add/--netif_del) ----
+
+# a bridge br0 in the host namespace, 198.18.2.1/24 on it
+test_bridge() {
+	hns ip link add br0 type bridge || fail "cannot create br0"
+	hns ip addr add 198.18.2.1/24 dev br0 && hns ip link set br0 up || fail "cannot set up br0"
+}
+
+test_bridged_veth_cts_talk_to_each_other_and_the_host_on_a_bridge() {
+	net_setup
+	test_bridge
+	local id
+	for id in 101 102; do
+		mk_ct $id
+		expect_code 0 vzctl set $id --netif_add eth0,,,,br0 --save
+		grep -q '^NETIF=".*ifname=eth0,.*bridge=br0' "$(conf_of $id)" ||
+			fail "no NETIF with eth0 on br0 in $(cat "$(conf_of $id)")"
+		expect_code 0 vzctl start $id
+		expect_code 0 vzctl exec $id "ip addr add 198.18.2.$((id - 99))/24 dev eth0"
+	done
+	hns ip link show master br0 | grep -q "veth101.eth0" || fail "veth101.eth0 is not on br0"
+	expect_code 0 vzctl exec 101 "$(ping_cmd 198.18.2.1 2)"
+	expect_code 0 vzctl exec 101 "$(ping_cmd 198.18.2.3 2)"
+	expect_code 0 vzctl exec 102 "$(ping_cmd 198.18.2.2 2)"
+	expect_code 0 vzctl stop 101 --fast
+	expect_code 0 vzctl stop 102 --fast
+	! hns ip link show | grep -q "veth10[12]" || fail "host ends left after stop: $(hns ip -br link)"
+}
+
+test_netif_add_and_del_on_running_ct_take_effect_at_once() {
+	net_setup
+	test_bridge
+	mk_ct 101
+	expect_code 0 vzctl start 101
+	local before; before=$(conf_sum 101)
+	expect_code 0 vzctl set 101 --netif_add eth1,00:18:51:aa:bb:cc,vzt101e1,,br0
+	expect_output_contains "00:18:51:aa:bb:cc" vzctl exec 101 'ip link show eth1'
+	hns ip link show vzt101e1 >/dev/null 2>&1 || fail "no host end vzt101e1"
+	assert_eq "$(conf_sum 101)" "$before" "config after --netif_add without --save"
+	expect_code 130 vzctl set 101 --netif_add eth1
+	expect_code 130 vzctl set 101 --netif_add eth3,,,,nobridge
+	assert_one_line_error nobridge
+	expect_code 0 vzctl set 101 --netif_del eth1
+	run_cmd vzctl exec 101 'ip link show eth1'
+	[ "$LAST_CODE" != 0 ] || fail "eth1 still in the CT after --netif_del"
+	! hns ip link show vzt101e1 >/dev/null 2>&1 || fail "vzt101e1 still on the host"
+	# one added live and not saved goes with the CT too
+	expect_code 0 vzctl set 101 --netif_add eth2,,vzt101e2,,br0
+	expect_code 0 vzctl stop 101
+	! hns ip link show vzt101e2 >/dev/null 2>&1 || fail "vzt101e2 left after stop"
+}
+
+test_bad_netif_specs_are_refused_and_change_nothing() {
+	net_setup
+	mk_ct 101
+	local before spec; before=$(conf_sum 101)
+	for spec in "" ",00:18:51:aa:bb:cc" "eth0,zz" "eth0,01:00:5e:00:00:01" "eth0,,bad/name" \
+		"a-name-far-too-long" "eth0,,,,br0,extra" "eth0;x"; do
+		expect_code 21 vzctl set 101 --netif_add "$spec" --save
+		assert_one_line_error 101
+	done
+	assert_eq "$(conf_sum 101)" "$before" "config after refused --netif_add"
+	expect_code 0 vzctl set 101 --netif_add eth0 --save
+	expect_code 130 vzctl set 101 --netif_add eth0 --save
+}
