@@ -45,6 +45,8 @@ enum vz_code {
 	VZ_E_DELETE = 52,
 	VZ_E_HOSTNAME = 70,
 	VZ_E_BADIP = 71,        /* bad IP address */
+	VZ_E_BADDNS = 72,       /* bad nameserver */
+	VZ_E_BADSEARCH = 73,    /* bad search domain */
 	VZ_E_IPINUSE = 78,      /* IP address already in use */
 	VZ_E_VETH = 130,        /* veth (bridged interface) error */
 	VZ_E_CONFIG = 85,       /* invalid config file */
@@ -133,6 +135,10 @@ struct vz_set_opts {
 	size_t nnetif_add;
 	const char *const *netif_del;  /* "IFNAME" or "all" */
 	size_t nnetif_del;
+	const char *const *nameserver; /* IP addresses or "inherit"; replace the list */
+	size_t nnameserver;
+	const char *const *searchdomain;
+	size_t nsearchdomain;
 };
 /* The resource options set takes ("ram", "swap", "numproc", ...); *names
  * gets the list. vz_res_help gives "ARG  what it does" for usage. */

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <sched.h>
@@ -579,29 +580,39 @@ int vz_ct_status(vz_ctx *ctx, unsigned ctid, struct vz_status *s, vz_error *err)
 }
 
 /* Applies the hostname inside a running CT: its UTS name and /etc/hostname. */
-static int set_hostname_live(vz_ctx *ctx, struct vz_ct *ct, const char *h,
-			     vz_error *err)
+static int set_live_in_ct(vz_ctx *ctx, struct vz_ct *ct, const char *h, const char *ns,
+			  const char *search, vz_error *err)
 {
 	struct vz_state st;
 	if (!vz_state_read(ctx, ct->ctid, &st))
 		return 0;
+	_cleanup_free_ char *nsx = vz_dns_expand(ns); /* the host's, for "inherit" */
 	pid_t x = vz_fork_ct(ctx, ct->ctid);
 	if (x < 0)
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
 	if (x == 0) {
 		vz_error e;
-		if (vz_enter_ct(ctx, ct, &st, &e) || setresuid(0, 0, 0) < 0 ||
-		    sethostname(h, strlen(h)) < 0)
+		/* the CT's root, gid included: files made with an unmapped
+		 * id fail (EOVERFLOW) */
+		if (vz_enter_ct(ctx, ct, &st, &e) || setresgid(0, 0, 0) < 0 ||
+		    setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
 			_exit(1);
-		char buf[300];
-		int n = snprintf(buf, sizeof(buf), "%s\n", h);
-		(void)write_file("/etc/hostname", buf, (size_t)n, O_CREAT | O_TRUNC);
-		_exit(0);
+		if (h) {
+			char buf[300];
+			int n = snprintf(buf, sizeof(buf), "%s\n", h);
+			if (sethostname(h, strlen(h)) < 0)
+				_exit(2);
+			(void)write_file("/etc/hostname", buf, (size_t)n, O_CREAT | O_TRUNC);
+		}
+		_exit(vz_dns_write(nsx, search) < 0 ? 3 : 0);
 	}
 	int s;
 	(void)waitpid(x, &s, 0);
-	if (!WIFEXITED(s) || WEXITSTATUS(s))
-		return vz_err(err, VZ_E_HOSTNAME, "CT %u: cannot set hostname %s", ct->ctid, h);
+	if (!WIFEXITED(s) || WEXITSTATUS(s) == 1 || WEXITSTATUS(s) == 2)
+		return vz_err(err, VZ_E_HOSTNAME, "CT %u: cannot set hostname %s", ct->ctid,
+			      h ? h : "");
+	if (WEXITSTATUS(s) == 3)
+		return vz_err(err, VZ_E_BADDNS, "CT %u: cannot write /etc/resolv.conf", ct->ctid);
 	return 0;
 }
 
@@ -619,8 +630,13 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 		return vz_err(err, VZ_E_BADOPT,
 			      "CT %u: --name, --description and --onboot need --save", ctid);
 	bool net = o->nipadd || o->nipdel || o->nnetif_add || o->nnetif_del;
-	if (!o->hostname && !o->name && !o->description && o->onboot < 0 && !o->nparams && !net)
+	if (!o->hostname && !o->name && !o->description && o->onboot < 0 && !o->nparams &&
+	    !net && !o->nnameserver && !o->nsearchdomain)
 		return vz_err(err, VZ_E_NOTENOUGH, "CT %u: nothing to set", ctid);
+	_cleanup_free_ char *ns = NULL;
+	_cleanup_free_ char *search = NULL;
+	if (vz_dns_check(ctid, o, &ns, &search, err))
+		return err->code;
 	_cleanup_free_ struct vz_netchange *nc = xcalloc(1, sizeof(*nc));
 	if (net && vz_netcfg_check(ctx, ctid, o, nc, err))
 		return err->code;
@@ -651,7 +667,8 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 		goto unlock;
 	if (net && running && (r = vz_netcfg_apply(ctx, &ct, &st, nc, err)))
 		goto unlock;
-	if (o->hostname && running && (r = set_hostname_live(ctx, &ct, o->hostname, err)))
+	if ((o->hostname || ns || search) && running &&
+	    (r = set_live_in_ct(ctx, &ct, o->hostname, ns, search, err)))
 		goto unlock;
 	if (o->save) {
 		for (size_t i = 0; i < o->nparams; i++)
@@ -660,6 +677,10 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 			vz_netcfg_save(&ct, nc);
 		if (o->hostname)
 			vz_conf_set(&ct.conf, "HOSTNAME", o->hostname);
+		if (ns)
+			vz_conf_set(&ct.conf, "NAMESERVER", ns);
+		if (search)
+			vz_conf_set(&ct.conf, "SEARCHDOMAIN", search);
 		if (o->name)
 			vz_conf_set(&ct.conf, "NAME", o->name);
 		if (o->description)

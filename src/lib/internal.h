@@ -293,6 +293,14 @@ void vz_netcfg_save(struct vz_ct *ct, const struct vz_netchange *nc);
 /* At start, before init runs; at stop, what is left on the host. */
 int vz_netcfg_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init_pid, vz_error *err);
 void vz_netcfg_stop(vz_ctx *ctx, struct vz_ct *ct);
+/* --nameserver/--searchdomain checked; *ns and *search (free them) get the
+ * config's space-separated lists, NULL when not given. */
+int vz_dns_check(unsigned ctid, const struct vz_set_opts *o, char **ns, char **search,
+		 vz_error *err);
+/* NAMESERVER with "inherit" replaced by the host's nameservers */
+char *vz_dns_expand(const char *ns);
+/* inside the CT: its /etc/resolv.conf */
+int vz_dns_write(const char *ns, const char *search);
 
 /* ---- spawn.c: the CT's init and its monitor ---- */
 int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);

@@ -397,3 +397,115 @@ void vz_netcfg_stop(vz_ctx *ctx, struct vz_ct *ct)
 	for (size_t i = 0; i < nn; i++)
 		vz_netif_down(&nf[i]);
 }
+
+/* ---- DNS: NAMESERVER and SEARCHDOMAIN into the CT's /etc/resolv.conf ---- */
+
+static bool domain_ok(const char *d)
+{
+	size_t n = strlen(d), label = 0;
+	if (n == 0 || n > 253 || *d == '.' || *d == '-')
+		return false;
+	for (const char *c = d; *c; c++) {
+		if (*c == '.') {
+			if (label == 0)
+				return false;
+			label = 0;
+		} else if ((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+			   (*c >= '0' && *c <= '9') || *c == '-' || *c == '_') {
+			if (++label > 63)
+				return false;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+int vz_dns_check(unsigned ctid, const struct vz_set_opts *o, char **ns, char **search,
+		 vz_error *err)
+{
+	*ns = *search = NULL;
+	size_t len = 0;
+	if (o->nnameserver) {
+		*ns = xcalloc(1, o->nnameserver * 48 + 1);
+		for (size_t i = 0; i < o->nnameserver; i++) {
+			struct vz_ip ip;
+			const char *v = o->nameserver[i];
+			if (strcmp(v, "inherit") && (vz_ip_parse(v, &ip) || strchr(v, '/')))
+				return vz_err(err, VZ_E_BADDNS, "CT %u: invalid nameserver '%.64s'",
+					      ctid, v);
+			len += (size_t)sprintf(*ns + len, "%s%.46s", len ? " " : "", v);
+		}
+	}
+	len = 0;
+	if (o->nsearchdomain) {
+		*search = xcalloc(1, o->nsearchdomain * 256 + 1);
+		for (size_t i = 0; i < o->nsearchdomain; i++) {
+			if (!domain_ok(o->searchdomain[i]))
+				return vz_err(err, VZ_E_BADSEARCH, "CT %u: invalid search domain '%.64s'",
+					      ctid, o->searchdomain[i]);
+			len += (size_t)sprintf(*search + len, "%s%s", len ? " " : "", o->searchdomain[i]);
+		}
+	}
+	return 0;
+}
+
+/* "inherit" becomes the host's nameservers: call while the host's
+ * /etc/resolv.conf is in view. */
+char *vz_dns_expand(const char *ns)
+{
+	if (!ns)
+		return NULL;
+	char *out = xcalloc(1, 4096);
+	size_t len = 0;
+	_cleanup_free_ char *copy = xstrdup(ns);
+	char *save = NULL;
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		if (strcmp(t, "inherit")) {
+			len += (size_t)snprintf(out + len, 4096 - len, "%s%s", len ? " " : "", t);
+			continue;
+		}
+		_cleanup_free_ char *host = read_file("/etc/resolv.conf", NULL);
+		char *s2 = NULL;
+		for (char *l = host ? strtok_r(host, "\n", &s2) : NULL; l && len < 4000;
+		     l = strtok_r(NULL, "\n", &s2)) {
+			char a[64];
+			struct vz_ip ip;
+			if (sscanf(l, "nameserver %63s", a) == 1 && vz_ip_parse(a, &ip) == 0)
+				len += (size_t)snprintf(out + len, 4096 - len, "%s%s", len ? " " : "",
+							a);
+		}
+	}
+	return out;
+}
+
+/* Inside the CT: /etc/resolv.conf keeps its other lines; nameserver and
+ * search lines come from the config when it sets them. */
+int vz_dns_write(const char *ns, const char *search)
+{
+	if (!ns && !search)
+		return 0;
+	_cleanup_free_ char *old = read_file("/etc/resolv.conf", NULL);
+	size_t cap = (old ? strlen(old) : 0) + (ns ? strlen(ns) * 2 + 256 : 0) +
+		     (search ? strlen(search) + 16 : 0) + 64;
+	_cleanup_free_ char *text = xcalloc(1, cap);
+	size_t len = 0;
+	if (search)
+		len += (size_t)snprintf(text + len, cap - len, "search %s\n", search);
+	_cleanup_free_ char *copy = xstrdup(ns ? ns : "");
+	char *save = NULL;
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save))
+		len += (size_t)snprintf(text + len, cap - len, "nameserver %s\n", t);
+	char *s2 = NULL;
+	for (char *l = old ? strtok_r(old, "\n", &s2) : NULL; l; l = strtok_r(NULL, "\n", &s2)) {
+		if ((ns && !strncmp(l, "nameserver", 10)) ||
+		    (search && (!strncmp(l, "search", 6) || !strncmp(l, "domain", 6))))
+			continue;
+		len += (size_t)snprintf(text + len, cap - len, "%s\n", l);
+	}
+	(void)unlink("/etc/resolv.conf.vz");
+	if (write_file("/etc/resolv.conf.vz", text, len, O_CREAT | O_EXCL) < 0 ||
+	    rename("/etc/resolv.conf.vz", "/etc/resolv.conf") < 0)
+		return -1;
+	return 0;
+}

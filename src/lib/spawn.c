@@ -63,8 +63,20 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 		child_fail(sock, &e);
 	}
 	int console = -1;
+	/* "inherit" reads the host's resolv.conf, still in view here */
+	_cleanup_free_ char *ns = vz_dns_expand(vz_ct_get(ct, ctx, "NAMESERVER"));
 	if (vz_rootfs_setup(userns, lxcfs, &console, &e))
 		child_fail(sock, &e);
+	if (ct->hostname && *ct->hostname) {
+		char hbuf[300];
+		int hn = snprintf(hbuf, sizeof(hbuf), "%s\n", ct->hostname);
+		(void)write_file("/etc/hostname", hbuf, (size_t)hn, O_CREAT | O_TRUNC);
+	}
+	if (vz_dns_write(ns, vz_ct_get(ct, ctx, "SEARCHDOMAIN")) < 0) {
+		vz_err_errno(&e, VZ_E_BADDNS, errno, "CT %u: cannot write /etc/resolv.conf",
+			     ct->ctid);
+		child_fail(sock, &e);
+	}
 	if (send_fd(sock, console) < 0) {
 		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: console", ct->ctid);
 		child_fail(sock, &e);

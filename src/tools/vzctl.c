@@ -38,6 +38,7 @@ static void usage(FILE *f)
 		"  set CTID [--hostname H] [--name N] [--onboot yes|no] [--description D]\n"
 		"           [--ipadd ADDR[/PREFIX]]... [--ipdel ADDR|all]... [resource options]\n"
 		"           [--netif_add IFNAME[,MAC,HOST_IFNAME,HOST_MAC,BRIDGE]] [--netif_del IFNAME|all]\n"
+		"           [--nameserver ADDR|inherit]... [--searchdomain DOMAIN]...\n"
 		"           [--save]   applied live; --save keeps them\n"
 		"  exec CTID CMD...    run CMD through the CT's shell (non-zero status: exit 8)\n"
 		"  exec2 CTID CMD...   same, exit with the command's own status\n"
@@ -62,23 +63,24 @@ struct cmd_opts {
 	struct vz_param params[MAX_PARAMS];
 	const char *ipadd[MAX_PARAMS], *ipdel[MAX_PARAMS];
 	const char *netif_add[MAX_PARAMS], *netif_del[MAX_PARAMS];
+	const char *nameserver[MAX_PARAMS], *searchdomain[MAX_PARAMS];
 };
 
 enum { O_OSTEMPLATE = 256, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_WAIT, O_FORCE,
        O_FAST, O_SAVE, O_ONBOOT, O_HELP, O_IPADD, O_IPDEL, O_NETIF_ADD,
-       O_NETIF_DEL, O_RES = 512 };
+       O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN, O_RES = 512 };
 
 /* Which options each command takes; everything else is refused. */
 static const struct {
 	const char *cmd;
-	const int allowed[10];
+	const int allowed[12];
 } cmd_options[] = {
 	{"create", {O_OSTEMPLATE, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC}},
 	{"start", {O_WAIT, O_FORCE}},
 	{"stop", {O_FAST}},
 	{"restart", {O_WAIT, O_FAST, O_FORCE}},
 	{"set", {O_HOSTNAME, O_NAME, O_ONBOOT, O_DESC, O_SAVE, O_IPADD, O_IPDEL, O_NETIF_ADD,
-		 O_NETIF_DEL}},
+		 O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN}},
 	{"status", {0}}, {"stat", {0}}, {"mount", {0}}, {"umount", {0}}, {"destroy", {0}}, {"delete", {0}},
 };
 
@@ -97,6 +99,8 @@ static const struct option base_opts[] = {
 	{"ipdel", required_argument, NULL, O_IPDEL},
 	{"netif_add", required_argument, NULL, O_NETIF_ADD},
 	{"netif_del", required_argument, NULL, O_NETIF_DEL},
+	{"nameserver", required_argument, NULL, O_NAMESERVER},
+	{"searchdomain", required_argument, NULL, O_SEARCHDOMAIN},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -122,7 +126,7 @@ static bool allowed(const char *cmd, int opt)
 	for (size_t i = 0; i < sizeof(cmd_options) / sizeof(cmd_options[0]); i++) {
 		if (strcmp(cmd_options[i].cmd, cmd))
 			continue;
-		for (size_t j = 0; j < 10 && cmd_options[i].allowed[j]; j++)
+		for (size_t j = 0; j < 12 && cmd_options[i].allowed[j]; j++)
 			if (cmd_options[i].allowed[j] == opt)
 				return true;
 	}
@@ -152,6 +156,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 	o->set.ipdel = o->ipdel;
 	o->set.netif_add = o->netif_add;
 	o->set.netif_del = o->netif_del;
+	o->set.nameserver = o->nameserver;
+	o->set.searchdomain = o->searchdomain;
 	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
 		if (c == O_HELP) {
 			usage(stdout);
@@ -176,7 +182,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 		if ((c == O_IPADD && o->set.nipadd == MAX_PARAMS) ||
 		    (c == O_IPDEL && o->set.nipdel == MAX_PARAMS) ||
 		    (c == O_NETIF_ADD && o->set.nnetif_add == MAX_PARAMS) ||
-		    (c == O_NETIF_DEL && o->set.nnetif_del == MAX_PARAMS)) {
+		    (c == O_NETIF_DEL && o->set.nnetif_del == MAX_PARAMS) ||
+		    (c == O_NAMESERVER && o->set.nnameserver == MAX_PARAMS) ||
+		    (c == O_SEARCHDOMAIN && o->set.nsearchdomain == MAX_PARAMS)) {
 			free(lo);
 			return usage_error("%s: too many addresses", cmd, VZ_E_BADOPT);
 		}
@@ -185,6 +193,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 		case O_IPDEL: o->ipdel[o->set.nipdel++] = optarg; break;
 		case O_NETIF_ADD: o->netif_add[o->set.nnetif_add++] = optarg; break;
 		case O_NETIF_DEL: o->netif_del[o->set.nnetif_del++] = optarg; break;
+		case O_NAMESERVER: o->nameserver[o->set.nnameserver++] = optarg; break;
+		case O_SEARCHDOMAIN: o->searchdomain[o->set.nsearchdomain++] = optarg; break;
 		case O_OSTEMPLATE: o->create.ostemplate = optarg; break;
 		case O_NAME: o->create.name = o->set.name = optarg; break;
 		case O_HOSTNAME: o->create.hostname = o->set.hostname = optarg; break;

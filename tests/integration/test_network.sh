@@ -383,3 +383,37 @@ test_bad_netif_specs_are_refused_and_change_nothing() {
 	expect_code 0 vzctl set 101 --netif_add eth0 --save
 	expect_code 130 vzctl set 101 --netif_add eth0 --save
 }
+
+# ---- DNS and hostname inside the CT ----
+
+test_nameserver_searchdomain_and_hostname_are_written_into_the_ct() {
+	mk_ct 101 --hostname ct101
+	expect_code 0 vzctl set 101 --nameserver 198.18.0.53 --nameserver fd00::53 \
+		--searchdomain example.test --save
+	expect_code 0 vzctl start 101
+	expect_output_is $'search example.test\nnameserver 198.18.0.53\nnameserver fd00::53' \
+		vzctl exec 101 'cat /etc/resolv.conf'
+	expect_output_is ct101 vzctl exec 101 'cat /etc/hostname'
+	local before; before=$(conf_sum 101)
+	expect_code 0 vzctl set 101 --nameserver 198.18.0.9
+	# the nameserver lines replaced, the rest of the file kept
+	expect_output_is $'nameserver 198.18.0.9\nsearch example.test' vzctl exec 101 'cat /etc/resolv.conf'
+	assert_eq "$(conf_sum 101)" "$before" "config after a live --nameserver"
+	expect_code 0 vzctl exec 101 'ls -ln /etc/resolv.conf'
+	assert_match "$LAST_OUT" " 0 +0 " "owner of resolv.conf inside"
+	expect_code 0 vzctl stop 101 --fast
+}
+
+test_bad_nameservers_and_search_domains_are_refused() {
+	mk_ct 101
+	local before v; before=$(conf_sum 101)
+	for v in 1.2.3.4/24 300.1.1.1 "" garbage; do
+		expect_code 72 vzctl set 101 --nameserver "$v" --save
+		assert_one_line_error 101
+	done
+	for v in "bad domain" ".x" "a..b" "x/y"; do
+		expect_code 73 vzctl set 101 --searchdomain "$v" --save
+		assert_one_line_error 101
+	done
+	assert_eq "$(conf_sum 101)" "$before" "config after refused DNS settings"
+}
