@@ -92,23 +92,37 @@ static int link_del(struct nl *n, unsigned ifindex)
 	return nl_talk(n, h);
 }
 
-/* host end here, peer end straight into the namespace of pid */
-static int veth_create(struct nl *n, const char *host, const char *peer, pid_t pid,
-		       unsigned mtu)
+/* host end here, peer end straight into the namespace of pid; MACs, MTU
+ * and master (a bridge) only when given */
+struct veth {
+	const char *host, *peer;
+	const unsigned char *host_mac, *peer_mac;
+	unsigned mtu, master;
+};
+
+static int veth_create(struct nl *n, const struct veth *v, pid_t pid)
 {
 	struct nlmsghdr *h = nl_msg(n, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(h, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(h, IFLA_IFNAME, host);
-	mnl_attr_put_u32(h, IFLA_MTU, mtu);
+	mnl_attr_put_strz(h, IFLA_IFNAME, v->host);
+	if (v->host_mac)
+		mnl_attr_put(h, IFLA_ADDRESS, 6, v->host_mac);
+	if (v->mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, v->mtu);
+	if (v->master)
+		mnl_attr_put_u32(h, IFLA_MASTER, v->master);
 	struct nlattr *li = mnl_attr_nest_start(h, IFLA_LINKINFO);
 	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
 	struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
 	struct nlattr *p = mnl_attr_nest_start(h, VETH_INFO_PEER);
 	struct ifinfomsg *pm = mnl_nlmsg_put_extra_header(h, sizeof(*pm));
 	pm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(h, IFLA_IFNAME, peer);
-	mnl_attr_put_u32(h, IFLA_MTU, mtu);
+	mnl_attr_put_strz(h, IFLA_IFNAME, v->peer);
+	if (v->peer_mac)
+		mnl_attr_put(h, IFLA_ADDRESS, 6, v->peer_mac);
+	if (v->mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, v->mtu);
 	mnl_attr_put_u32(h, IFLA_NET_NS_PID, (uint32_t)pid);
 	mnl_attr_nest_end(h, p);
 	mnl_attr_nest_end(h, data);
@@ -349,7 +363,8 @@ int vz_net_add(unsigned ctid, pid_t init_pid, unsigned mtu, const struct vz_ip *
 	unsigned idx = if_nametoindex(ifn);
 	bool made = false;
 	if (!idx) {
-		if (veth_create(&nl, ifn, CT_IF, init_pid, mtu) < 0) {
+		struct veth v = {.host = ifn, .peer = CT_IF, .mtu = mtu};
+		if (veth_create(&nl, &v, init_pid) < 0) {
 			r = vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot create %s", ctid, ifn);
 			goto out;
 		}
@@ -509,31 +524,6 @@ void vz_netif_format(const struct vz_netif *nf, char *buf, size_t n)
 	}
 }
 
-static int veth_create_mac(struct nl *n, const struct vz_netif *nf, pid_t pid,
-			   unsigned master)
-{
-	struct nlmsghdr *h = nl_msg(n, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
-	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(h, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(h, IFLA_IFNAME, nf->host_ifname);
-	mnl_attr_put(h, IFLA_ADDRESS, 6, nf->host_mac);
-	if (master)
-		mnl_attr_put_u32(h, IFLA_MASTER, master);
-	struct nlattr *li = mnl_attr_nest_start(h, IFLA_LINKINFO);
-	mnl_attr_put_strz(h, IFLA_INFO_KIND, "veth");
-	struct nlattr *data = mnl_attr_nest_start(h, IFLA_INFO_DATA);
-	struct nlattr *p = mnl_attr_nest_start(h, VETH_INFO_PEER);
-	struct ifinfomsg *pm = mnl_nlmsg_put_extra_header(h, sizeof(*pm));
-	pm->ifi_family = AF_UNSPEC;
-	mnl_attr_put_strz(h, IFLA_IFNAME, nf->ifname);
-	mnl_attr_put(h, IFLA_ADDRESS, 6, nf->mac);
-	mnl_attr_put_u32(h, IFLA_NET_NS_PID, (uint32_t)pid);
-	mnl_attr_nest_end(h, p);
-	mnl_attr_nest_end(h, data);
-	mnl_attr_nest_end(h, li);
-	return nl_talk(n, h);
-}
-
 /* inside the CT: the interface up with its addresses */
 static int netif_inside(const struct vz_netif *nf, vz_error *err)
 {
@@ -563,7 +553,9 @@ int vz_netif_up(unsigned ctid, pid_t init_pid, const struct vz_netif *nf, vz_err
 		nl_close(&nl);
 		return vz_err(err, VZ_E_VETH, "CT %u: bridge %s not found", ctid, nf->bridge);
 	}
-	if (veth_create_mac(&nl, nf, init_pid, master) < 0) {
+	struct veth v = {.host = nf->host_ifname, .peer = nf->ifname, .host_mac = nf->host_mac,
+			 .peer_mac = nf->mac, .master = master};
+	if (veth_create(&nl, &v, init_pid) < 0) {
 		r = vz_err_errno(err, VZ_E_VETH, errno, "CT %u: cannot create %s", ctid,
 				 nf->host_ifname);
 		nl_close(&nl);

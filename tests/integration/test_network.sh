@@ -321,14 +321,14 @@ EOF
 # ---- bridged veth (--netif_add/--netif_del) ----
 
 # a bridge br0 in the host namespace, 198.18.2.1/24 on it
-test_bridge() {
+mk_test_bridge() {
 	hns ip link add br0 type bridge || fail "cannot create br0"
 	hns ip addr add 198.18.2.1/24 dev br0 && hns ip link set br0 up || fail "cannot set up br0"
 }
 
 test_bridged_veth_cts_talk_to_each_other_and_the_host_on_a_bridge() {
 	net_setup
-	test_bridge
+	mk_test_bridge
 	local id
 	for id in 101 102; do
 		mk_ct $id
@@ -349,7 +349,7 @@ test_bridged_veth_cts_talk_to_each_other_and_the_host_on_a_bridge() {
 
 test_netif_add_and_del_on_running_ct_take_effect_at_once() {
 	net_setup
-	test_bridge
+	mk_test_bridge
 	mk_ct 101
 	expect_code 0 vzctl start 101
 	local before; before=$(conf_sum 101)
