@@ -629,7 +629,8 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 	if (!o->save && (o->name || o->description || o->onboot >= 0))
 		return vz_err(err, VZ_E_BADOPT,
 			      "CT %u: --name, --description and --onboot need --save", ctid);
-	bool net = o->nipadd || o->nipdel || o->nnetif_add || o->nnetif_del;
+	bool net = o->nipadd || o->nipdel || o->nnetif_add || o->nnetif_del || o->ifname ||
+		   o->bridge || o->mac || o->host_ifname || o->host_mac || o->gw;
 	if (!o->hostname && !o->name && !o->description && o->onboot < 0 && !o->nparams &&
 	    !net && !o->nnameserver && !o->nsearchdomain)
 		return vz_err(err, VZ_E_NOTENOUGH, "CT %u: nothing to set", ctid);

@@ -265,6 +265,7 @@ struct vz_netif {
 	bool has_mac, has_host_mac;
 	struct vz_ip ips[VZ_NETIF_IPS];
 	size_t nips;
+	struct vz_ip gw;             /* default route via it; family 0: none */
 };
 /* "ifname=eth0,mac=..,host_ifname=..,host_mac=..,bridge=..,ip=.."; missing
  * host_ifname and MACs are made up; -1 on anything malformed */
@@ -284,6 +285,8 @@ struct vz_netchange {
 	char netif_del[VZ_MAX_NETIFS][16];
 	size_t nnetif_del;
 	bool netif_del_all;
+	bool has_mod;           /* --ifname: one veth changed */
+	struct vz_netif mod;
 };
 int vz_netcfg_check(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
 		    struct vz_netchange *nc, vz_error *err);

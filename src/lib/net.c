@@ -486,6 +486,8 @@ int vz_netif_parse(const char *s, unsigned ctid, struct vz_netif *nf)
 		else if (!strcmp(kv, "ip") && nf->nips < VZ_NETIF_IPS &&
 			 vz_ip_parse(v, &nf->ips[nf->nips]) == 0)
 			nf->nips++;
+		else if (!strcmp(kv, "gw") && vz_ip_parse(v, &nf->gw) == 0 && !strchr(v, '/'))
+			;
 		else
 			return -1;
 	}
@@ -522,6 +524,11 @@ void vz_netif_format(const struct vz_netif *nf, char *buf, size_t n)
 		vz_ip_format(&nf->ips[i], true, a, sizeof(a));
 		len += (size_t)snprintf(buf + len, n - len, ",ip=%s", a);
 	}
+	if (nf->gw.family && len < n) {
+		char a[64];
+		vz_ip_format(&nf->gw, false, a, sizeof(a));
+		(void)snprintf(buf + len, n - len, ",gw=%s", a);
+	}
 }
 
 /* inside the CT: the interface up with its addresses */
@@ -538,6 +545,10 @@ static int netif_inside(const struct vz_netif *nf, vz_error *err)
 		if (addr_change(&nl, true, idx, &nf->ips[i]) < 0)
 			r = vz_err_errno(err, VZ_E_VETH, errno, "cannot add an address to %s",
 					 nf->ifname);
+	if (!r && nf->gw.family &&
+	    route_change(&nl, true, nf->gw.family, NULL, 0, nf->gw.addr, idx) < 0)
+		r = vz_err_errno(err, VZ_E_VETH, errno, "cannot route via the gateway of %s",
+				 nf->ifname);
 	nl_close(&nl);
 	return r;
 }

@@ -189,9 +189,81 @@ static char *merge_netifs(const struct vz_netif *have, size_t nh, const struct v
 	return list;
 }
 
+/* the CT's veths as they are: live when running, else saved */
+static size_t current_netifs(vz_ctx *ctx, const struct vz_ct *ct, struct vz_netif *nf)
+{
+	_cleanup_free_ char *live = vz_state_net_read(ctx, ct->ctid, "netif");
+	struct vz_state st;
+	bool running = vz_state_read(ctx, ct->ctid, &st) == 1;
+	return conf_netifs(running && live ? live : vz_conf_get(&ct->conf, "NETIF"), ct->ctid,
+			   nf, VZ_MAX_NETIFS);
+}
+
+/* --ifname IF with --bridge, --mac, --host_ifname, --host_mac, --gw,
+ * --ipadd, --ipdel: the veth IF as it will be */
+static int check_mod(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
+		     struct vz_netchange *nc, vz_error *err)
+{
+	struct vz_ct ct;
+	struct vz_netif have[VZ_MAX_NETIFS];
+	struct vz_ip ip;
+	int r = vz_ct_load(ctx, ctid, &ct, err);
+	if (r)
+		return r;
+	size_t nh = current_netifs(ctx, &ct, have);
+	vz_ct_free(&ct);
+	const struct vz_netif *cur = NULL;
+	for (size_t i = 0; i < nh; i++)
+		if (!strcmp(have[i].ifname, o->ifname))
+			cur = &have[i];
+	if (!cur)
+		return vz_err(err, VZ_E_VETH, "CT %u has no interface %.32s (--netif_add it)", ctid,
+			      o->ifname);
+	for (size_t i = 0; i < o->nipadd; i++)
+		if (vz_ip_parse(o->ipadd[i], &ip))
+			return vz_err(err, VZ_E_BADIP, "CT %u: invalid IP address '%.64s'", ctid,
+				      o->ipadd[i]);
+	if (o->gw && (vz_ip_parse(o->gw, &ip) || strchr(o->gw, '/')))
+		return vz_err(err, VZ_E_BADIP, "CT %u: invalid gateway '%.64s'", ctid, o->gw);
+	/* the entry with the new values on top, parsed as a whole */
+	char spec[1024];
+	vz_netif_format(cur, spec, sizeof(spec));
+	size_t len = strlen(spec);
+	const char *keys[] = {"bridge", "mac", "host_ifname", "host_mac", "gw"};
+	const char *vals[] = {o->bridge, o->mac, o->host_ifname, o->host_mac, o->gw};
+	for (size_t i = 0; i < 5; i++)
+		if (vals[i])
+			len += (size_t)snprintf(spec + len, sizeof(spec) - len, ",%s=%.64s", keys[i],
+						vals[i]);
+	for (size_t i = 0; i < o->nipadd && len < sizeof(spec); i++)
+		len += (size_t)snprintf(spec + len, sizeof(spec) - len, ",ip=%.64s", o->ipadd[i]);
+	if (len >= sizeof(spec) || (o->bridge && !*o->bridge) ||
+	    vz_netif_parse(spec, ctid, &nc->mod))
+		return vz_err(err, VZ_E_BADVALUE, "CT %u: invalid settings for %.32s", ctid,
+			      o->ifname);
+	/* ipdel: the old ones go (ADDR or all); the added ones stay */
+	size_t keep = 0, nold = cur->nips;
+	for (size_t i = 0; i < nc->mod.nips; i++) {
+		bool gone = false;
+		for (size_t k = 0; i < nold && k < o->nipdel; k++)
+			gone |= !strcmp(o->ipdel[k], "all") ||
+				(vz_ip_parse(o->ipdel[k], &ip) == 0 && vz_ip_same(&ip, &nc->mod.ips[i]));
+		if (!gone)
+			nc->mod.ips[keep++] = nc->mod.ips[i];
+	}
+	nc->mod.nips = keep;
+	nc->has_mod = true;
+	return 0;
+}
+
 int vz_netcfg_check(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
 		    struct vz_netchange *nc, vz_error *err)
 {
+	if (o->ifname)
+		return check_mod(ctx, ctid, o, nc, err);
+	if (o->bridge || o->mac || o->host_ifname || o->host_mac || o->gw)
+		return vz_err(err, VZ_E_BADOPT, "CT %u: --bridge, --mac, --host_ifname, "
+			      "--host_mac and --gw need --ifname", ctid);
 	if (check_ips(ctx, ctid, o, nc->add, nc->del, &nc->del_all, err))
 		return err->code;
 	nc->nadd = o->nipadd;
@@ -278,6 +350,22 @@ static int apply_here(const struct live *l, vz_error *err)
 		if ((r = vz_state_ips_write(l->ctx, ct->ctid, now, err)))
 			return r;
 	}
+	if (nc->has_mod) {
+		for (size_t i = 0; i < nhave; i++) {
+			if (strcmp(have[i].ifname, nc->mod.ifname))
+				continue;
+			/* made anew with the new settings; the old one back on failure */
+			vz_netif_down(&have[i]);
+			if ((r = vz_netif_up(ct->ctid, l->st->init_pid, &nc->mod, err))) {
+				vz_error e;
+				(void)vz_netif_up(ct->ctid, l->st->init_pid, &have[i], &e);
+				return r;
+			}
+			have[i] = nc->mod;
+		}
+		_cleanup_free_ char *now = merge_netifs(have, nhave, nc);
+		return vz_state_net_write(l->ctx, ct->ctid, "netif", now, err);
+	}
 	for (size_t i = 0; i < nhave; i++)
 		if (netif_deleted(nc, have[i].ifname))
 			vz_netif_down(&have[i]);
@@ -358,10 +446,16 @@ void vz_netcfg_save(struct vz_ct *ct, const struct vz_netchange *nc)
 		else
 			vz_conf_unset(&ct->conf, "IP_ADDRESS");
 	}
-	if (nc->nnetif_add || nc->nnetif_del || nc->netif_del_all) {
+	if (nc->nnetif_add || nc->nnetif_del || nc->netif_del_all || nc->has_mod) {
 		struct vz_netif have[VZ_MAX_NETIFS];
 		size_t nh = conf_netifs(vz_conf_get(&ct->conf, "NETIF"), ct->ctid, have,
 					VZ_MAX_NETIFS);
+		bool found = false;
+		for (size_t i = 0; nc->has_mod && i < nh; i++)
+			if (!strcmp(have[i].ifname, nc->mod.ifname))
+				have[i] = nc->mod, found = true;
+		if (nc->has_mod && !found && nh < VZ_MAX_NETIFS)
+			have[nh++] = nc->mod; /* added live before, saved now */
 		_cleanup_free_ char *list = merge_netifs(have, nh, nc);
 		if (*list)
 			vz_conf_set(&ct->conf, "NETIF", list);

@@ -39,6 +39,8 @@ static void usage(FILE *f)
 		"           [--ipadd ADDR[/PREFIX]]... [--ipdel ADDR|all]... [resource options]\n"
 		"           [--netif_add IFNAME[,MAC,HOST_IFNAME,HOST_MAC,BRIDGE]] [--netif_del IFNAME|all]\n"
 		"           [--nameserver ADDR|inherit]... [--searchdomain DOMAIN]...\n"
+		"           [--ifname IF [--bridge BR] [--mac M] [--host_ifname H] [--host_mac M]\n"
+		"            [--ipadd ADDR/PREFIX]... [--ipdel ADDR|all] [--gw ADDR]]  one veth\n"
 		"           [--save]   applied live; --save keeps them\n"
 		"  exec CTID CMD...    run CMD through the CT's shell (non-zero status: exit 8)\n"
 		"  exec2 CTID CMD...   same, exit with the command's own status\n"
@@ -68,19 +70,21 @@ struct cmd_opts {
 
 enum { O_OSTEMPLATE = 256, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_WAIT, O_FORCE,
        O_FAST, O_SAVE, O_ONBOOT, O_HELP, O_IPADD, O_IPDEL, O_NETIF_ADD,
-       O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN, O_RES = 512 };
+       O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN, O_IFNAME, O_BRIDGE, O_MAC, O_HOST_IFNAME,
+       O_HOST_MAC, O_GW, O_RES = 512 };
 
 /* Which options each command takes; everything else is refused. */
 static const struct {
 	const char *cmd;
-	const int allowed[12];
+	const int allowed[18];
 } cmd_options[] = {
 	{"create", {O_OSTEMPLATE, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC}},
 	{"start", {O_WAIT, O_FORCE}},
 	{"stop", {O_FAST}},
 	{"restart", {O_WAIT, O_FAST, O_FORCE}},
 	{"set", {O_HOSTNAME, O_NAME, O_ONBOOT, O_DESC, O_SAVE, O_IPADD, O_IPDEL, O_NETIF_ADD,
-		 O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN}},
+		 O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN, O_IFNAME, O_BRIDGE, O_MAC,
+		 O_HOST_IFNAME, O_HOST_MAC, O_GW}},
 	{"status", {0}}, {"stat", {0}}, {"mount", {0}}, {"umount", {0}}, {"destroy", {0}}, {"delete", {0}},
 };
 
@@ -101,6 +105,12 @@ static const struct option base_opts[] = {
 	{"netif_del", required_argument, NULL, O_NETIF_DEL},
 	{"nameserver", required_argument, NULL, O_NAMESERVER},
 	{"searchdomain", required_argument, NULL, O_SEARCHDOMAIN},
+	{"ifname", required_argument, NULL, O_IFNAME},
+	{"bridge", required_argument, NULL, O_BRIDGE},
+	{"mac", required_argument, NULL, O_MAC},
+	{"host_ifname", required_argument, NULL, O_HOST_IFNAME},
+	{"host_mac", required_argument, NULL, O_HOST_MAC},
+	{"gw", required_argument, NULL, O_GW},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -126,7 +136,7 @@ static bool allowed(const char *cmd, int opt)
 	for (size_t i = 0; i < sizeof(cmd_options) / sizeof(cmd_options[0]); i++) {
 		if (strcmp(cmd_options[i].cmd, cmd))
 			continue;
-		for (size_t j = 0; j < 12 && cmd_options[i].allowed[j]; j++)
+		for (size_t j = 0; j < 18 && cmd_options[i].allowed[j]; j++)
 			if (cmd_options[i].allowed[j] == opt)
 				return true;
 	}
@@ -195,6 +205,12 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 		case O_NETIF_DEL: o->netif_del[o->set.nnetif_del++] = optarg; break;
 		case O_NAMESERVER: o->nameserver[o->set.nnameserver++] = optarg; break;
 		case O_SEARCHDOMAIN: o->searchdomain[o->set.nsearchdomain++] = optarg; break;
+		case O_IFNAME: o->set.ifname = optarg; break;
+		case O_BRIDGE: o->set.bridge = optarg; break;
+		case O_MAC: o->set.mac = optarg; break;
+		case O_HOST_IFNAME: o->set.host_ifname = optarg; break;
+		case O_HOST_MAC: o->set.host_mac = optarg; break;
+		case O_GW: o->set.gw = optarg; break;
 		case O_OSTEMPLATE: o->create.ostemplate = optarg; break;
 		case O_NAME: o->create.name = o->set.name = optarg; break;
 		case O_HOSTNAME: o->create.hostname = o->set.hostname = optarg; break;

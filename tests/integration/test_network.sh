@@ -417,3 +417,29 @@ test_bad_nameservers_and_search_domains_are_refused() {
 	done
 	assert_eq "$(conf_sum 101)" "$before" "config after refused DNS settings"
 }
+
+test_ifname_sets_a_veths_bridge_address_and_gateway() {
+	net_setup
+	mk_test_bridge
+	mk_ct 101
+	expect_code 0 vzctl set 101 --netif_add eth0 --save
+	expect_code 0 vzctl set 101 --ifname eth0 --bridge br0 --ipadd 198.18.2.2/24 \
+		--gw 198.18.2.1 --save
+	grep -q '^NETIF=".*bridge=br0,ip=198.18.2.2/24,gw=198.18.2.1"' "$(conf_of 101)" ||
+		fail "NETIF after --ifname: $(grep NETIF "$(conf_of 101)")"
+	expect_code 0 vzctl start 101
+	expect_output_contains "198.18.2.2/24" vzctl exec 101 'ip addr show eth0'
+	expect_output_contains "default via 198.18.2.1 dev eth0" vzctl exec 101 'ip route'
+	expect_code 0 vzctl exec 101 "$(ping_cmd 198.18.2.1 2)"
+	# live: the address changes at once, the config does not
+	local before; before=$(conf_sum 101)
+	expect_code 0 vzctl set 101 --ifname eth0 --ipdel 198.18.2.2 --ipadd 198.18.2.5/24
+	hns busybox ping -c1 -W2 198.18.2.5 >/dev/null || fail "198.18.2.5 not reached after a live --ipadd"
+	run_cmd vzctl exec 101 'ip addr show eth0'
+	[[ $LAST_OUT != *198.18.2.2/* ]] || fail "198.18.2.2 still on eth0: $LAST_OUT"
+	assert_eq "$(conf_sum 101)" "$before" "config after a live --ifname change"
+	expect_code 130 vzctl set 101 --ifname eth9 --ipadd 198.18.2.9/24
+	expect_code 71 vzctl set 101 --ifname eth0 --gw 1.2.3
+	expect_code 20 vzctl set 101 --bridge br0
+	expect_code 0 vzctl stop 101 --fast
+}
