@@ -21,6 +21,16 @@ int vz_ct_info(vz_ctx *ctx, unsigned ctid, struct vz_ct_info *info, vz_error *er
 	copy(info->name, sizeof(info->name), vz_conf_get(&ct.conf, "NAME"));
 	copy(info->hostname, sizeof(info->hostname), vz_conf_get(&ct.conf, "HOSTNAME"));
 	copy(info->ip, sizeof(info->ip), vz_conf_get(&ct.conf, "IP_ADDRESS"));
+	/* and the addresses of its bridged veths (ip= in NETIF entries) */
+	const char *nf = vz_conf_get(&ct.conf, "NETIF");
+	for (const char *p = nf; p && (p = strstr(p, "ip=")); p += 3) {
+		if (p != nf && p[-1] != ',')
+			continue;
+		size_t n = strcspn(p + 3, ",;/"), len = strlen(info->ip);
+		if (len + n + 2 < sizeof(info->ip))
+			snprintf(info->ip + len, sizeof(info->ip) - len, "%s%.*s", len ? " " : "",
+				 (int)n, p + 3);
+	}
 	copy(info->description, sizeof(info->description),
 	     vz_conf_get(&ct.conf, "DESCRIPTION"));
 	copy(info->ostemplate, sizeof(info->ostemplate), vz_conf_get(&ct.conf, "OSTEMPLATE"));

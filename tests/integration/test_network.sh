@@ -443,3 +443,23 @@ test_ifname_sets_a_veths_bridge_address_and_gateway() {
 	expect_code 20 vzctl set 101 --bridge br0
 	expect_code 0 vzctl stop 101 --fast
 }
+
+test_bridged_veth_ipv6_between_two_cts_and_vzlist_shows_veth_addresses() {
+	net_setup
+	mk_test_bridge
+	local id
+	for id in 101 102; do
+		mk_ct $id
+		expect_code 0 vzctl set $id --netif_add eth0,,,,br0 --save
+		expect_code 0 vzctl set $id --ifname eth0 --ipadd "fd00:2::$id/64" --save
+		expect_code 0 vzctl start $id
+	done
+	expect_code 0 vzctl exec 101 "ip -6 addr show eth0"
+	assert_contains "$LAST_OUT" "fd00:2::101/64" "IPv6 address of eth0 in 101"
+	expect_code 0 vzctl exec 101 "$(ping_cmd fd00:2::102 5)"
+	expect_code 0 vzctl exec 102 "$(ping_cmd fd00:2::101 5)"
+	expect_code 0 vzlist -H -o ctid,ip 101
+	assert_contains "$LAST_OUT" "fd00:2::101" "vzlist ip of a CT with a bridged veth"
+	expect_code 0 vzctl stop 101 --fast
+	expect_code 0 vzctl stop 102 --fast
+}
