@@ -475,10 +475,16 @@ int vz_netcfg_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init_pid, vz_error *err
 	int r = vz_net_add(ct->ctid, init_pid, vz_net_mtu(ctx), ips, n, err);
 	for (size_t i = 0; !r && i < nn; i++)
 		r = vz_netif_up(ct->ctid, init_pid, &nf[i], err);
-	if (!r)
-		r = vz_state_ips_write(ctx, ct->ctid, v ? v : "", err);
+	/* recorded only when there is something (most CTs start with neither);
+	 * a reboot drops what an earlier boot had live */
+	_cleanup_free_ char *ipf = xasprintf("%s/%u.ip", ctx->run_dir, ct->ctid);
+	_cleanup_free_ char *nff = xasprintf("%s/%u.netif", ctx->run_dir, ct->ctid);
+	(void)unlink(ipf);
+	(void)unlink(nff);
+	if (!r && n)
+		r = vz_state_ips_write(ctx, ct->ctid, v, err);
 	const char *nv = vz_ct_get(ct, ctx, "NETIF");
-	return r ? r : vz_state_net_write(ctx, ct->ctid, "netif", nv ? nv : "", err);
+	return r || !nn ? r : vz_state_net_write(ctx, ct->ctid, "netif", nv, err);
 }
 
 void vz_netcfg_stop(vz_ctx *ctx, struct vz_ct *ct)
