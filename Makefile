@@ -33,7 +33,16 @@ $(B)/vzconf_default.h: etc/vz.conf
 	{ echo 'static const char vzconf_default[] ='; \
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
-$(B)/lib/%.o: src/lib/%.c src/lib/internal.h include/vz.h $(B)/vzconf_default.h
+SAMPLES := $(sort $(wildcard etc/ve-*.conf-sample))
+# the samples ship inside libvz too: every fresh VZ_ROOT gets them
+$(B)/samples.h: $(SAMPLES)
+	@mkdir -p $(@D)
+	{ echo 'static const struct { const char *name, *text; } conf_samples[] = {'; \
+	  for f in $(SAMPLES); do echo "{\"$${f#etc/}\","; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $$f; echo '},'; done; \
+	  echo '};'; } > $@
+
+$(B)/lib/%.o: src/lib/%.c src/lib/internal.h include/vz.h $(B)/vzconf_default.h $(B)/samples.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(EXTRA_CFLAGS) -fPIC -c $< -o $@
 
@@ -62,7 +71,7 @@ install: all
 	install -m 644 include/vz.h $(DESTDIR)$(INCDIR)/
 	install -d $(DESTDIR)$(SYSCONFDIR)/vz/conf $(DESTDIR)$(SYSCONFDIR)/vz/names
 	test -e $(DESTDIR)$(SYSCONFDIR)/vz/vz.conf || install -m 644 etc/vz.conf $(DESTDIR)$(SYSCONFDIR)/vz/vz.conf
-	install -m 644 etc/ve-basic.conf-sample $(DESTDIR)$(SYSCONFDIR)/vz/conf/
+	install -m 644 $(SAMPLES) $(DESTDIR)$(SYSCONFDIR)/vz/conf/
 	install -d $(DESTDIR)/vz/private $(DESTDIR)/vz/root $(DESTDIR)/vz/template $(DESTDIR)/vz/lock
 
 asan:

@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include "internal.h"
 #include "vzconf_default.h"
+#include "samples.h"
 
 char *vz_path(const vz_ctx *ctx, const char *p)
 {
@@ -66,6 +67,12 @@ static int init_etc(vz_ctx *ctx)
 	if (mkdir_p(conf, 0755) < 0 || mkdir_p(names, 0755) < 0 ||
 	    write_file(vzconf, vzconf_default, strlen(vzconf_default), O_CREAT | O_EXCL) < 0)
 		goto fail;
+	for (size_t i = 0; i < ARRAY_SIZE(conf_samples); i++) {
+		_cleanup_free_ char *sp = xasprintf("%s/%s", conf, conf_samples[i].name);
+		if (write_file(sp, conf_samples[i].text, strlen(conf_samples[i].text),
+			       O_CREAT | O_EXCL) < 0)
+			goto fail;
+	}
 	if (rename(tmp, ctx->etc_dir) < 0) {
 		if (errno != EEXIST && errno != ENOTEMPTY)
 			goto fail;

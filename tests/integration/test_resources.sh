@@ -445,3 +445,13 @@ test_create_takes_resource_options_and_refuses_bad_ones() {
 	[ ! -e "$VZ_ROOT/etc/vz/conf/102.conf" ] && [ ! -e "$VZ_ROOT/vz/private/102" ] ||
 		fail "a refused create left a config or private area"
 }
+
+test_vswap_sample_sets_ram_and_swap_at_create() {
+	expect_code 0 vzctl create 101 --ostemplate "$TEMPLATE_NAME" --config vswap-256m
+	conf_has 101 PHYSPAGES '256M' || fail "no PHYSPAGES 256M in $(cat "$(conf_of 101)")"
+	conf_has 101 SWAPPAGES '512M' || fail "no SWAPPAGES 512M in $(cat "$(conf_of 101)")"
+	expect_code 0 vzctl start 101
+	ct_limit 101 ram
+	assert_eq "$LIMIT" 268435456 "memory limit of a vswap-256m CT"
+	expect_code 0 vzctl stop 101 --fast
+}
