@@ -207,16 +207,13 @@ int vz_cg_create(const struct vz_cgroups *cg, const char *rel, uid_t uid,
 /* v1: "0" in tasks moves the calling thread alone, which the kernel does
  * without its global threadgroup lock and so without waiting for an RCU
  * grace period (~10 ms) as a cgroup.procs write does. A thread's children
- * inherit its cgroups. v2 has no such path: its procs file is written only
- * with_v2 (else the caller uses CLONE_INTO_CGROUP). */
-int vz_cg_enter(const struct vz_cgroups *cg, const char *rel, bool with_v2,
-		vz_error *err)
+ * inherit its cgroups. v2 has no such path: callers use CLONE_INTO_CGROUP. */
+int vz_cg_enter_v1(const struct vz_cgroups *cg, const char *rel, vz_error *err)
 {
 	for (size_t i = 0; i < cg->n; i++) {
-		if (cg->h[i].v2 && !with_v2)
+		if (cg->h[i].v2)
 			continue;
-		_cleanup_free_ char *p = xasprintf("%s/%s/%s", cg->h[i].mnt, rel,
-						   cg->h[i].v2 ? "cgroup.procs" : "tasks");
+		_cleanup_free_ char *p = xasprintf("%s/%s/tasks", cg->h[i].mnt, rel);
 		if (write_str(p, "0") < 0)
 			return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot join cgroup %s", p);
 	}

@@ -54,7 +54,7 @@ int vz_enter_ct(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,
 	int r = vz_cg_detect(&cg, err);
 	if (!r) {
 		_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
-		r = vz_cg_enter(&cg, rel, false, err);
+		r = vz_cg_enter_v1(&cg, rel, err);
 		vz_cg_free(&cg);
 	}
 	if (r) {

@@ -148,12 +148,12 @@ int vz_state_write(vz_ctx *ctx, unsigned ctid, const struct vz_state *s,
 /* 1 and *s when a live CT's state exists, 0 when not running. */
 int vz_state_read(vz_ctx *ctx, unsigned ctid, struct vz_state *s);
 void vz_state_remove(vz_ctx *ctx, unsigned ctid);
-int vz_state_ips_write(vz_ctx *ctx, unsigned ctid, const char *list, vz_error *err);
-char *vz_state_ips_read(vz_ctx *ctx, unsigned ctid); /* NULL: none recorded */
-/* the same for another list: "ip" (addresses), "netif" (bridged veths) */
+/* What a running CT has now, saved or not, next to its state: "ip" (its
+ * routed addresses), "netif" (its bridged veths). read: NULL if none. */
 int vz_state_net_write(vz_ctx *ctx, unsigned ctid, const char *what, const char *list,
 		       vz_error *err);
 char *vz_state_net_read(vz_ctx *ctx, unsigned ctid, const char *what);
+void vz_state_net_clear(vz_ctx *ctx, unsigned ctid, const char *what);
 
 /* ---- cgroup.c: every hierarchy modelled (v1, hybrid, v2) ---- */
 struct vz_cg_hier {
@@ -170,9 +170,8 @@ void vz_cg_free(struct vz_cgroups *cg);
 /* Creates ROOT_CG/CTID in every hierarchy, delegated to owner uid/gid. */
 int vz_cg_create(const struct vz_cgroups *cg, const char *rel, uid_t uid,
 		 gid_t gid, vz_error *err);
-/* Moves the calling thread into the CT's cgroups (v2 too when with_v2). */
-int vz_cg_enter(const struct vz_cgroups *cg, const char *rel, bool with_v2,
-		vz_error *err);
+/* Moves the calling thread into the CT's v1 cgroups (v2: CLONE_INTO_CGROUP). */
+int vz_cg_enter_v1(const struct vz_cgroups *cg, const char *rel, vz_error *err);
 /* fd of the CT's v2 cgroup; -1 when there is no v2 hierarchy, -code on error */
 int vz_cg_open_v2(const struct vz_cgroups *cg, const char *rel, vz_error *err);
 /* Whether the hierarchy carries the controller (v2: cgroup.controllers). */

@@ -54,7 +54,7 @@ static unsigned ip_owner(vz_ctx *ctx, unsigned self, const struct vz_ip *ip)
 		if (ip_in(ip, ips, k))
 			owner = ids[i];
 		if (!owner && vz_state_read(ctx, ids[i], &st) == 1) {
-			_cleanup_free_ char *live = vz_state_ips_read(ctx, ids[i]);
+			_cleanup_free_ char *live = vz_state_net_read(ctx, ids[i], "ip");
 			k = conf_ips(live, ips, MAX_IPS);
 			if (ip_in(ip, ips, k))
 				owner = ids[i];
@@ -334,7 +334,7 @@ static int apply_here(const struct live *l, vz_error *err)
 	unsigned mtu = vz_net_mtu(l->ctx);
 	struct vz_ip cur[MAX_IPS];
 	struct vz_netif have[VZ_MAX_NETIFS];
-	_cleanup_free_ char *live = vz_state_ips_read(l->ctx, ct->ctid);
+	_cleanup_free_ char *live = vz_state_net_read(l->ctx, ct->ctid, "ip");
 	size_t ncur = conf_ips(live ? live : vz_conf_get(&ct->conf, "IP_ADDRESS"), cur, MAX_IPS);
 	_cleanup_free_ char *live_nf = vz_state_net_read(l->ctx, ct->ctid, "netif");
 	size_t nhave = conf_netifs(live_nf ? live_nf : vz_conf_get(&ct->conf, "NETIF"), ct->ctid,
@@ -347,7 +347,7 @@ static int apply_here(const struct live *l, vz_error *err)
 			return r;
 		_cleanup_free_ char *now = merge_ips(cur, ncur, nc->add, nc->nadd, nc->del,
 						     nc->ndel, nc->del_all);
-		if ((r = vz_state_ips_write(l->ctx, ct->ctid, now, err)))
+		if ((r = vz_state_net_write(l->ctx, ct->ctid, "ip", now, err)))
 			return r;
 	}
 	if (nc->has_mod) {
@@ -477,12 +477,10 @@ int vz_netcfg_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init_pid, vz_error *err
 		r = vz_netif_up(ct->ctid, init_pid, &nf[i], err);
 	/* recorded only when there is something (most CTs start with neither);
 	 * a reboot drops what an earlier boot had live */
-	_cleanup_free_ char *ipf = xasprintf("%s/%u.ip", ctx->run_dir, ct->ctid);
-	_cleanup_free_ char *nff = xasprintf("%s/%u.netif", ctx->run_dir, ct->ctid);
-	(void)unlink(ipf);
-	(void)unlink(nff);
+	vz_state_net_clear(ctx, ct->ctid, "ip");
+	vz_state_net_clear(ctx, ct->ctid, "netif");
 	if (!r && n)
-		r = vz_state_ips_write(ctx, ct->ctid, v, err);
+		r = vz_state_net_write(ctx, ct->ctid, "ip", v, err);
 	const char *nv = vz_ct_get(ct, ctx, "NETIF");
 	return r || !nn ? r : vz_state_net_write(ctx, ct->ctid, "netif", nv, err);
 }

@@ -141,18 +141,25 @@ static void fmt_cpulist(unsigned long long mask, char *buf, size_t n)
 
 typedef int (*norm_fn)(const char *in, char *out, size_t n);
 
+/* "B:L" -> bar = "B" (bounded copy), returns L; NULL when no colon */
+static const char *split_bl(const char *in, char *bar, size_t n)
+{
+	const char *colon = strchr(in, ':');
+	if (!colon || (size_t)(colon - in) >= n)
+		return NULL;
+	memcpy(bar, in, (size_t)(colon - in));
+	bar[colon - in] = '\0';
+	return colon + 1;
+}
+
 /* --ram 64M / --swap 0 -> "0:64M"; "barrier:limit" taken as it is */
 static int norm_vswap(const char *in, char *out, size_t n)
 {
-	const char *colon = strchr(in, ':');
+	char bar[64];
+	const char *lim = split_bl(in, bar, sizeof(bar));
 	uint64_t b = 0, l;
-	if (colon) {
-		char bar[64];
-		if ((size_t)(colon - in) >= sizeof(bar))
-			return -1;
-		memcpy(bar, in, (size_t)(colon - in));
-		bar[colon - in] = '\0';
-		if (parse_size(bar, PAGE, &b) || parse_size(colon + 1, PAGE, &l))
+	if (strchr(in, ':')) {
+		if (!lim || parse_size(bar, PAGE, &b) || parse_size(lim, PAGE, &l))
 			return -1;
 	} else if (parse_size(in, 1, &l)) {
 		return -1;
@@ -168,22 +175,18 @@ static int norm_vswap(const char *in, char *out, size_t n)
 static int norm_items(const char *in, char *out, size_t n)
 {
 	uint64_t b, l;
-	const char *colon = strchr(in, ':');
+	char bar[32];
+	const char *lim = split_bl(in, bar, sizeof(bar));
 	if (!strcmp(in, "unlimited")) {
 		snprintf(out, n, "unlimited:unlimited");
 		return 0;
 	}
-	if (colon) {
-		char bar[32];
-		if ((size_t)(colon - in) >= sizeof(bar))
+	if (strchr(in, ':')) {
+		if (!lim || parse_uint(bar, INT_MAX, &b))
 			return -1;
-		memcpy(bar, in, (size_t)(colon - in));
-		bar[colon - in] = '\0';
-		if (parse_uint(bar, INT_MAX, &b))
-			return -1;
-		if (!strcmp(colon + 1, "unlimited"))
+		if (!strcmp(lim, "unlimited"))
 			l = INT_MAX;
-		else if (parse_uint(colon + 1, INT_MAX, &l) || l < b)
+		else if (parse_uint(lim, INT_MAX, &l) || l < b)
 			return -1;
 	} else if (parse_uint(in, INT_MAX, &l)) {
 		return -1;
@@ -803,13 +806,10 @@ int vz_res_stat(const vz_ctx *ctx, const struct vz_ct *ct, struct vz_bc *rows, s
 				  : !strcmp(rows[i].name, "swappages") ? "SWAPPAGES"
 								       : NULL;
 		const char *v = key ? vz_ct_get(ct, ctx, key) : NULL;
-		const char *colon = v ? strchr(v, ':') : NULL;
 		uint64_t b;
 		char bar[32];
-		if (!colon || (size_t)(colon - v) >= sizeof(bar))
+		if (!v || !split_bl(v, bar, sizeof(bar)))
 			continue;
-		memcpy(bar, v, (size_t)(colon - v));
-		bar[colon - v] = '\0';
 		if (!strcmp(key, "NUMPROC") ? parse_uint(bar, INT_MAX, &b) == 0
 					    : parse_size(bar, PAGE, &b) == 0)
 			rows[i].barrier = b == NO_LIMIT ? -1

@@ -52,7 +52,7 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 		child_fail(sock, &e);
 	}
 	/* v1 cgroups: init moves itself (the cheap way); v2: CLONE_INTO_CGROUP */
-	if (vz_cg_enter(cg, cgrel, false, &e))
+	if (vz_cg_enter_v1(cg, cgrel, &e))
 		child_fail(sock, &e);
 	if (unshare(CLONE_NEWCGROUP) < 0) {
 		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: cgroup namespace", ct->ctid);

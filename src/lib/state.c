@@ -57,23 +57,15 @@ int vz_state_read(vz_ctx *ctx, unsigned ctid, struct vz_state *s)
 void vz_state_remove(vz_ctx *ctx, unsigned ctid)
 {
 	_cleanup_free_ char *path = vz_state_path(ctx, ctid);
-	_cleanup_free_ char *ips = xasprintf("%s/%u.ip", ctx->run_dir, ctid);
-	_cleanup_free_ char *nifs = xasprintf("%s/%u.netif", ctx->run_dir, ctid);
 	(void)unlink(path);
-	(void)unlink(ips);
-	(void)unlink(nifs);
+	vz_state_net_clear(ctx, ctid, "ip");
+	vz_state_net_clear(ctx, ctid, "netif");
 }
 
-/* The addresses a running CT has now (saved or not), for duplicate checks
- * and for later `set`s: CTID.ip next to the state file. */
-int vz_state_ips_write(vz_ctx *ctx, unsigned ctid, const char *list, vz_error *err)
+void vz_state_net_clear(vz_ctx *ctx, unsigned ctid, const char *what)
 {
-	return vz_state_net_write(ctx, ctid, "ip", list, err);
-}
-
-char *vz_state_ips_read(vz_ctx *ctx, unsigned ctid)
-{
-	return vz_state_net_read(ctx, ctid, "ip");
+	_cleanup_free_ char *p = xasprintf("%s/%u.%s", ctx->run_dir, ctid, what);
+	(void)unlink(p);
 }
 
 int vz_state_net_write(vz_ctx *ctx, unsigned ctid, const char *what, const char *list,
