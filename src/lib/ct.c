@@ -317,13 +317,25 @@ static void settle(vz_ctx *ctx, struct vz_ct *ct)
 	vz_state_remove(ctx, ct->ctid);
 }
 
+/* Ready means the CT's init says its boot is done, never merely that a
+ * command runs: systemd answers is-system-running; other inits touch
+ * VZ_BOOTED (on the CT's fresh /run) from their last boot step, as
+ * OpenVZ's inittab line did with /.vzfifo; sysvinit's runlevel is a
+ * fallback for CTs from foreign caches. An init with none of these
+ * never becomes ready, and one that exits makes the wait fail. */
+#define VZ_BOOTED "/run/vz-booted"
 static int wait_ready(vz_ctx *ctx, unsigned ctid, vz_error *err)
 {
 	char *argv[] = {"/bin/sh", "-c",
-			"if [ -d /run/systemd/system ]; then systemctl is-system-running --wait "
-			">/dev/null 2>&1; fi; exit 0",
+			"if [ -d /run/systemd/system ]; then "
+			"case $(systemctl is-system-running --wait 2>/dev/null) in "
+			"running|degraded) exit 0;; esac; exit 1; fi; "
+			"[ -e " VZ_BOOTED " ] && exit 0; "
+			"case $(runlevel 2>/dev/null) in *[0-9]) exit 0;; esac; exit 1",
 			NULL};
-	for (int i = 0; i < 600; i++) {
+	struct timespec t0, now;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (now = t0; now.tv_sec - t0.tv_sec < 120; clock_gettime(CLOCK_MONOTONIC, &now)) {
 		int st = -1;
 		vz_error e;
 		if (vz_ct_exec(ctx, ctid, VZ_EXEC_DIRECT, argv, &st, &e) == 0 && st == 0)
@@ -337,7 +349,7 @@ static int wait_ready(vz_ctx *ctx, unsigned ctid, vz_error *err)
 		struct timespec ts = {0, 100 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}
-	return vz_err(err, VZ_E_STARTWAIT, "CT %u: did not become ready", ctid);
+	return vz_err(err, VZ_E_STARTWAIT, "CT %u: did not become ready within 2 minutes", ctid);
 }
 
 static int do_start(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)

@@ -43,6 +43,12 @@ const char *vz_procfs_ensure(vz_ctx *ctx, vz_error *err)
 			vz_err(err, VZ_E_SYSTEM, "LXCFS=yes but %s is not installed", LXCFS_BIN);
 		return NULL;
 	}
+	/* an lxcfs that died (killed with the session that started it, say)
+	 * leaves its FUSE mount behind, answering ENOTCONN; a new lxcfs
+	 * cannot mount over that, so drop it first */
+	struct statfs sf;
+	if (statfs(LXCFS_DIR, &sf) < 0 && errno == ENOTCONN)
+		(void)umount2(LXCFS_DIR, MNT_DETACH);
 	if (mkdir_p(LXCFS_DIR, 0755) < 0) {
 		vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create %s", LXCFS_DIR);
 		return NULL;

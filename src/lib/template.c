@@ -91,6 +91,8 @@ static const struct {
 	 "# busybox init: the CT's PID 1\n"
 	 "::sysinit:/etc/init.d/rcS\n"
 	 "::respawn:/sbin/syslogd -n -O /var/log/messages\n"
+	 "# boot done: what vzctl start --wait waits for\n"
+	 "::once:/bin/touch /run/vz-booted\n"
 	 "::ctrlaltdel:/sbin/reboot\n"
 	 "::shutdown:/bin/sync\n", 0644},
 	{"etc/init.d/rcS",
