@@ -22,7 +22,7 @@ EXTRA_LDFLAGS ?=
 
 LIB_SRCS := $(sort $(wildcard src/lib/*.c))
 LIB_OBJS := $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIB_SRCS))
-TOOLS := vzctl vzlist
+TOOLS := vzctl vzlist vztmpl
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
@@ -34,11 +34,14 @@ $(B)/vzconf_default.h: etc/vz.conf
 	  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $<; echo ';'; } > $@
 
 SAMPLES := $(sort $(wildcard etc/ve-*.conf-sample))
-# the samples ship inside libvz too: every fresh VZ_ROOT gets them
-$(B)/samples.h: $(SAMPLES)
+TMPL_DEFS := $(sort $(wildcard etc/templates/*))
+# the samples and template definitions ship inside libvz too: every fresh
+# VZ_ROOT gets them (names relative to ETC/vz: conf/..., templates/...)
+$(B)/samples.h: $(SAMPLES) $(TMPL_DEFS)
 	@mkdir -p $(@D)
 	{ echo 'static const struct { const char *name, *text; } conf_samples[] = {'; \
-	  for f in $(SAMPLES); do echo "{\"$${f#etc/}\","; \
+	  for f in $(SAMPLES) $(TMPL_DEFS); do n=$${f#etc/}; case $$n in ve-*) n=conf/$$n;; esac; \
+	    echo "{\"$$n\","; \
 	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $$f; echo '},'; done; \
 	  echo '};'; } > $@
 
@@ -72,6 +75,8 @@ install: all
 	install -d $(DESTDIR)$(SYSCONFDIR)/vz/conf $(DESTDIR)$(SYSCONFDIR)/vz/names
 	test -e $(DESTDIR)$(SYSCONFDIR)/vz/vz.conf || install -m 644 etc/vz.conf $(DESTDIR)$(SYSCONFDIR)/vz/vz.conf
 	install -m 644 $(SAMPLES) $(DESTDIR)$(SYSCONFDIR)/vz/conf/
+	install -d $(DESTDIR)$(SYSCONFDIR)/vz/templates
+	install -m 644 $(TMPL_DEFS) $(DESTDIR)$(SYSCONFDIR)/vz/templates/
 	install -d $(DESTDIR)/vz/private $(DESTDIR)/vz/root $(DESTDIR)/vz/template $(DESTDIR)/vz/lock
 
 asan:

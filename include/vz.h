@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -44,13 +45,16 @@ enum vz_code {
 	VZ_E_UMOUNT = 51,
 	VZ_E_DELETE = 52,
 	VZ_E_HOSTNAME = 70,
+	VZ_E_CHANGEPASS = 74,   /* cannot set a user's password */
 	VZ_E_BADIP = 71,        /* bad IP address */
 	VZ_E_BADDNS = 72,       /* bad nameserver */
 	VZ_E_BADSEARCH = 73,    /* bad search domain */
 	VZ_E_IPINUSE = 78,      /* IP address already in use */
 	VZ_E_VETH = 130,        /* veth (bridged interface) error */
 	VZ_E_CONFIG = 85,       /* invalid config file */
-	VZ_E_NOTEMPLATE = 91,   /* OS template not found */
+	VZ_E_NOTEMPLATE = 91,   /* OS template not found, or its build failed */
+	VZ_E_TMPLEXISTS = 92,   /* OS template cached already (no --force) */
+	VZ_E_TMPLBUSY = 96,     /* OS template used by CTs */
 	VZ_E_NAME = 131,        /* bad or conflicting CT name */
 	VZ_E_STARTWAIT = 133,   /* start --wait failed */
 	VZ_E_IOPARAM = 148,     /* I/O limits cannot be applied */
@@ -107,6 +111,36 @@ VZ_PUBLIC int vz_ct_restart(vz_ctx *ctx, unsigned ctid, int start_flags,
 			    int stop_flags, vz_error *err);
 VZ_PUBLIC int vz_ct_mount(vz_ctx *ctx, unsigned ctid, vz_error *err);
 VZ_PUBLIC int vz_ct_umount(vz_ctx *ctx, unsigned ctid, vz_error *err);
+
+/* --userpasswd USER:PASSWORD: creates USER inside when missing and sets
+ * the password, with the CT's own tools; a stopped CT is mounted for it. */
+VZ_PUBLIC int vz_ct_userpasswd(vz_ctx *ctx, unsigned ctid, const char *userpass,
+			       vz_error *err);
+
+/* OS templates (vztmpl). A template is known by its definition
+ * (ETC/templates/NAME.conf), its cache tarball (TEMPLATE/cache) and its
+ * unpacked shared layer (TEMPLATE/layers). */
+struct vz_tmpl_info {
+	char name[129];
+	bool defined, cached, unpacked;
+	off_t size;           /* of the cache tarball */
+	time_t mtime;         /* of the cache tarball */
+	unsigned users;       /* CTs of this root made from it */
+};
+VZ_PUBLIC int vz_template_list(vz_ctx *ctx, struct vz_tmpl_info **list, size_t *n,
+			       vz_error *err);
+enum { VZ_TMPL_FORCE = 1 << 0 };
+/* Builds (FORCE: rebuilds) a defined template's cache and layer. */
+VZ_PUBLIC int vz_template_build(vz_ctx *ctx, const char *name, int flags, vz_error *err);
+VZ_PUBLIC int vz_template_remove(vz_ctx *ctx, const char *name, vz_error *err);
+/* An OpenVZ precreated cache (NAME.tar.gz/.xz/.zst/.lz4); name NULL: from
+ * the file's name. */
+VZ_PUBLIC int vz_template_import(vz_ctx *ctx, const char *file, const char *name,
+				 int flags, vz_error *err);
+/* Long operations (template builds) report progress lines through fn;
+ * without one they are printed as plain lines. */
+VZ_PUBLIC void vz_ctx_set_progress(vz_ctx *ctx, void (*fn)(const char *line, void *data),
+				   void *data);
 
 struct vz_status {
 	bool exists;

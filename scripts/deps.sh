@@ -12,6 +12,7 @@ BUILD_PKGS=(
 	libcap-dev libmnl-dev libjson-c-dev libarchive-dev libseccomp-dev
 	busybox-static    # the `busybox` OS template is built from it
 	lxcfs             # the CT's own figures in /proc (meminfo, cpuinfo, uptime)
+	debootstrap debian-archive-keyring  # Debian OS templates (vztmpl build)
 	iproute2 psmisc
 )
 TEST_PKGS=(

@@ -591,7 +591,8 @@ int vz_ct_status(vz_ctx *ctx, unsigned ctid, struct vz_status *s, vz_error *err)
 	return 0;
 }
 
-/* Applies the hostname inside a running CT: its UTS name and /etc/hostname. */
+/* Applies the hostname inside a running CT: its UTS name, /etc/hostname
+ * and /etc/hosts. */
 static int set_live_in_ct(vz_ctx *ctx, struct vz_ct *ct, const char *h, const char *ns,
 			  const char *search, vz_error *err)
 {
@@ -610,11 +611,9 @@ static int set_live_in_ct(vz_ctx *ctx, struct vz_ct *ct, const char *h, const ch
 		    setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
 			_exit(1);
 		if (h) {
-			char buf[300];
-			int n = snprintf(buf, sizeof(buf), "%s\n", h);
 			if (sethostname(h, strlen(h)) < 0)
 				_exit(2);
-			(void)write_file("/etc/hostname", buf, (size_t)n, O_CREAT | O_TRUNC);
+			(void)vz_distro_hostname(h);
 		}
 		_exit(vz_dns_write(nsx, search) < 0 ? 3 : 0);
 	}

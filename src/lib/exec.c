@@ -158,6 +158,13 @@ static char **build_argv(enum vz_exec_mode mode, char *const argv[])
 int vz_ct_exec(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 	       char *const argv[], int *status, vz_error *err)
 {
+	return vz_exec_input(ctx, ctid, mode, argv, NULL, status, err);
+}
+
+/* input: NULL to pass our stdin through, else what the command reads */
+int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
+		  char *const argv[], const char *input, int *status, vz_error *err)
+{
 	struct vz_ct ct;
 	struct vz_state st;
 	if (!argv || !argv[0])
@@ -165,8 +172,8 @@ int vz_ct_exec(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 	int r = running_ct(ctx, ctid, &ct, &st, err);
 	if (r)
 		return r;
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0) {
+	int p[2], in[2] = {-1, -1};
+	if (pipe2(p, O_CLOEXEC) < 0 || (input && pipe2(in, O_CLOEXEC) < 0)) {
 		vz_ct_free(&ct);
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "pipe");
 	}
@@ -174,11 +181,20 @@ int vz_ct_exec(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 	fflush(stderr);
 	pid_t x = vz_fork_ct(ctx, ctid);
 	if (x < 0) {
+		int e = errno;
+		close(p[0]);
+		close(p[1]);
+		if (input) {
+			close(in[0]);
+			close(in[1]);
+		}
 		vz_ct_free(&ct);
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
+		return vz_err_errno(err, VZ_E_SYSTEM, e, "fork");
 	}
 	if (x == 0) {
 		close(p[0]);
+		if (input)
+			close(in[1]); /* or the command never sees end of input */
 		vz_error e = {0};
 		if (vz_enter_ct(ctx, &ct, &st, &e)) {
 			char buf[sizeof(e.msg) + 8];
@@ -191,6 +207,8 @@ int vz_ct_exec(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 		if (y < 0)
 			_exit(125);
 		if (y == 0) {
+			if (input && dup2(in[0], 0) < 0)
+				_exit(125);
 			close_fds_from(3, NULL, 0);
 			char **av = build_argv(mode, argv);
 			become_ct_root(ctx, &ct);
@@ -205,6 +223,12 @@ int vz_ct_exec(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 		_exit(decode_status(s));
 	}
 	close(p[1]);
+	if (input) {
+		close(in[0]);
+		/* small inputs (a password line): they fit the pipe */
+		(void)write_all(in[1], input, strlen(input));
+		close(in[1]);
+	}
 	char buf[sizeof(err->msg) + 8];
 	ssize_t n = read_all(p[0], buf, sizeof(buf) - 1);
 	close(p[0]);

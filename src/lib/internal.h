@@ -105,6 +105,8 @@ struct vz_ctx {
 	bool logging;
 	int log_fd;
 	char progname[32];
+	void (*progress)(const char *line, void *data);
+	void *progress_data;
 };
 /* Prefixes a path from a config file with the root. */
 char *vz_path(const vz_ctx *ctx, const char *p);
@@ -189,6 +191,23 @@ int vz_write_idmaps(pid_t pid, uid_t uid_base, gid_t gid_base, vz_error *err);
 /* Directory of the unpacked template, built on first use. */
 int vz_template_layer(vz_ctx *ctx, const char *name, char **dir, vz_error *err);
 bool vz_template_name_ok(const char *name);
+/* TEMPLATE/cache/NAME.tar.* that exists, or NULL */
+char *vz_template_cache(vz_ctx *ctx, const char *name);
+char *vz_template_name_of(const char *file);
+int vz_template_unpack(const char *tarball, const char *dir, vz_error *err);
+int vz_template_pack(const char *dir, const char *tarball, vz_error *err);
+
+/* ---- distro.c: distro setup inside the CT ---- */
+/* /etc/hostname and /etc/hosts' name line; run inside the CT */
+int vz_distro_hostname(const char *hn);
+
+/* ---- tmplbuild.c: caches built from distro packages ---- */
+bool vz_template_defined(vz_ctx *ctx, const char *name);
+/* Builds cache and layer of a defined template; the template lock is held. */
+int vz_template_build_locked(vz_ctx *ctx, const char *name, vz_error *err);
+/* The Debian mirror apt on this host uses (malloc'ed), or NULL. */
+char *vz_apt_mirror(const char *apt_dir);
+void vz_progress(vz_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- storage.c ---- */
 int vz_storage_create(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
@@ -306,6 +325,8 @@ int vz_dns_write(const char *ns, const char *search);
 
 /* ---- spawn.c: the CT's init and its monitor ---- */
 int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
+int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
+		  char *const argv[], const char *input, int *status, vz_error *err);
 /* fork() with the child in the CT's v2 cgroup; vz_enter_ct does the rest */
 pid_t vz_fork_ct(vz_ctx *ctx, unsigned ctid);
 /* setns into every namespace of a running CT, join its cgroups */

@@ -68,8 +68,10 @@ static int init_etc(vz_ctx *ctx)
 	    write_file(vzconf, vzconf_default, strlen(vzconf_default), O_CREAT | O_EXCL) < 0)
 		goto fail;
 	for (size_t i = 0; i < ARRAY_SIZE(conf_samples); i++) {
-		_cleanup_free_ char *sp = xasprintf("%s/%s", conf, conf_samples[i].name);
-		if (write_file(sp, conf_samples[i].text, strlen(conf_samples[i].text),
+		_cleanup_free_ char *sp = xasprintf("%s/%s", tmp, conf_samples[i].name);
+		_cleanup_free_ char *sd = xstrdup(sp);
+		*strrchr(sd, '/') = '\0';
+		if (mkdir_p(sd, 0755) < 0 || write_file(sp, conf_samples[i].text, strlen(conf_samples[i].text),
 			       O_CREAT | O_EXCL) < 0)
 			goto fail;
 	}

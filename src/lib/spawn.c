@@ -67,11 +67,8 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 	_cleanup_free_ char *ns = vz_dns_expand(vz_ct_get(ct, ctx, "NAMESERVER"));
 	if (vz_rootfs_setup(userns, lxcfs, &console, &e))
 		child_fail(sock, &e);
-	if (ct->hostname && *ct->hostname) {
-		char hbuf[300];
-		int hn = snprintf(hbuf, sizeof(hbuf), "%s\n", ct->hostname);
-		(void)write_file("/etc/hostname", hbuf, (size_t)hn, O_CREAT | O_TRUNC);
-	}
+	if (ct->hostname && *ct->hostname)
+		(void)vz_distro_hostname(ct->hostname);
 	if (vz_dns_write(ns, vz_ct_get(ct, ctx, "SEARCHDOMAIN")) < 0) {
 		vz_err_errno(&e, VZ_E_BADDNS, errno, "CT %u: cannot write /etc/resolv.conf",
 			     ct->ctid);

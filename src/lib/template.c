@@ -27,7 +27,15 @@
 	X(archive_entry_hardlink) X(archive_entry_set_hardlink)                \
 	X(archive_write_header) X(archive_entry_size)                          \
 	X(archive_read_data_block) X(archive_write_data_block)                 \
-	X(archive_write_finish_entry) X(archive_read_free) X(archive_write_free)
+	X(archive_write_finish_entry) X(archive_read_free) X(archive_write_free) \
+	X(archive_write_new) X(archive_write_add_filter_zstd)                  \
+	X(archive_write_set_format_pax_restricted) X(archive_write_open_filename) \
+	X(archive_write_close) X(archive_write_data) X(archive_read_data)     \
+	X(archive_read_disk_new) X(archive_read_disk_set_standard_lookup)      \
+	X(archive_read_disk_set_behavior) X(archive_read_disk_open)            \
+	X(archive_read_disk_descend) X(archive_read_next_header2)              \
+	X(archive_entry_new) X(archive_entry_free) X(archive_entry_filetype)      \
+	X(archive_write_set_format_option)
 
 static struct {
 #define DECL(f) __typeof__(&f) f;
@@ -80,7 +88,7 @@ static const char *const applets[] = {
 static const char *const sbin_applets[] = {
 	"init", "halt", "poweroff", "reboot", "syslogd", "klogd", "ifup", "ifdown",
 	"udhcpc", "sysctl", "pivot_root", "switch_root", "losetup", "swapon", "swapoff",
-	"hwclock", "blkid", "adduser", "addgroup", "chpasswd", "crond",
+	"hwclock", "blkid", "crond", "mkpasswd",
 };
 
 static const struct {
@@ -152,7 +160,7 @@ static int build_busybox(const char *dir, vz_error *err)
 	return 0;
 }
 
-static int unpack_tarball(const char *tarball, const char *dir, vz_error *err)
+int vz_template_unpack(const char *tarball, const char *dir, vz_error *err)
 {
 	int lr = load_libarchive(err);
 	if (lr)
@@ -229,6 +237,120 @@ out:
 	return ret;
 }
 
+/* Packs dir into tarball (zstd, pax) through a temp file made durable
+ * before it is renamed into place: a cache is whole or absent. */
+static const char *const cache_exts[] = {".tar.zst", ".tar.gz", ".tar.xz", ".tar.lz4",
+					 ".tar"};
+
+char *vz_template_cache(vz_ctx *ctx, const char *name)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(cache_exts); i++) {
+		char *t = xasprintf("%s/cache/%s%s", ctx->template_dir, name, cache_exts[i]);
+		if (path_exists(t))
+			return t;
+		free(t);
+	}
+	return NULL;
+}
+
+/* "debian-12.tar.gz" -> "debian-12"; NULL if no cache extension */
+char *vz_template_name_of(const char *file)
+{
+	const char *b = strrchr(file, '/');
+	b = b ? b + 1 : file;
+	size_t n = strlen(b);
+	for (size_t i = 0; i < ARRAY_SIZE(cache_exts); i++) {
+		size_t k = strlen(cache_exts[i]);
+		if (n > k && !strcmp(b + n - k, cache_exts[i]))
+			return strndup(b, n - k);
+	}
+	return NULL;
+}
+
+int vz_template_pack(const char *dir, const char *tarball, vz_error *err)
+{
+	int lr = load_libarchive(err);
+	if (lr)
+		return lr;
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", tarball, (int)getpid());
+	struct archive *w = la.archive_write_new();
+	struct archive *d = la.archive_read_disk_new();
+	struct archive_entry *e = la.archive_entry_new();
+	int ret = 0;
+	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	la.archive_write_add_filter_zstd(w);
+	la.archive_write_set_format_pax_restricted(w);
+	/* names as the bytes they are, whatever the locale (Debian has
+	 * non-ASCII file names; C locale cannot translate them) */
+	la.archive_write_set_format_option(w, "pax", "hdrcharset", "BINARY");
+	la.archive_read_disk_set_standard_lookup(d);
+	/* the tree as it is: symlinks not followed, no crossing into mounts */
+	la.archive_read_disk_set_behavior(d, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+	if (cwd < 0 || chdir(dir) < 0) {
+		ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot enter %s", dir);
+		goto out;
+	}
+	if (la.archive_write_open_filename(w, tmp) != ARCHIVE_OK ||
+	    la.archive_read_disk_open(d, ".") != ARCHIVE_OK) {
+		ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", tmp,
+			     la.archive_error_string(w));
+		goto out;
+	}
+	for (;;) {
+		int r = la.archive_read_next_header2(d, e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", dir,
+				     la.archive_error_string(d));
+			goto out;
+		}
+		la.archive_read_disk_descend(d);
+		if (la.archive_write_header(w, e) != ARCHIVE_OK) {
+			ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", tmp,
+				     la.archive_error_string(w));
+			goto out;
+		}
+		if (la.archive_entry_filetype(e) != AE_IFREG)
+			continue;
+		char buf[65536];
+		la_ssize_t n;
+		while ((n = la.archive_read_data(d, buf, sizeof(buf))) > 0)
+			if (la.archive_write_data(w, buf, (size_t)n) != n) {
+				ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", tmp,
+					     la.archive_error_string(w));
+				goto out;
+			}
+		if (n < 0) {
+			ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", dir,
+				     la.archive_error_string(d));
+			goto out;
+		}
+	}
+	if (la.archive_write_close(w) != ARCHIVE_OK)
+		ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", tmp,
+			     la.archive_error_string(w));
+out:
+	if (cwd >= 0) {
+		if (fchdir(cwd) < 0 && !ret)
+			ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot return to cwd");
+		close(cwd);
+	}
+	la.archive_entry_free(e);
+	la.archive_read_free(d);
+	la.archive_write_free(w);
+	if (!ret) {
+		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
+		if (fd < 0 || fsync(fd) < 0 || rename(tmp, tarball) < 0)
+			ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot write %s", tarball);
+		if (fd >= 0)
+			close(fd);
+	}
+	if (ret)
+		(void)unlink(tmp);
+	return ret;
+}
+
 int vz_template_layer(vz_ctx *ctx, const char *name, char **dirp, vz_error *err)
 {
 	*dirp = NULL;
@@ -241,18 +363,12 @@ int vz_template_layer(vz_ctx *ctx, const char *name, char **dirp, vz_error *err)
 		dir = NULL;
 		return 0;
 	}
-	static const char *const exts[] = {".tar.zst", ".tar.gz", ".tar.xz", ".tar.lz4",
-					   ".tar"};
-	_cleanup_free_ char *tarball = NULL;
-	for (size_t i = 0; i < ARRAY_SIZE(exts) && !tarball; i++) {
-		char *t = xasprintf("%s/cache/%s%s", ctx->template_dir, name, exts[i]);
-		if (path_exists(t))
-			tarball = t;
-		else
-			free(t);
-	}
-	if (!tarball && strcmp(name, "busybox"))
-		return vz_err(err, VZ_E_NOTEMPLATE, "OS template %s not found", name);
+	_cleanup_free_ char *tarball = vz_template_cache(ctx, name);
+	bool busybox = !strcmp(name, "busybox");
+	if (!tarball && !busybox && !vz_template_defined(ctx, name))
+		return vz_err(err, VZ_E_NOTEMPLATE,
+			      "OS template %s not found: no cache in %s/cache and no definition "
+			      "in %s/templates", name, ctx->template_dir, ctx->etc_dir);
 	int lfd;
 	int r = vz_lock_global(ctx, "template", &lfd, err);
 	if (r)
@@ -263,13 +379,24 @@ int vz_template_layer(vz_ctx *ctx, const char *name, char **dirp, vz_error *err)
 		dir = NULL;
 		return 0;
 	}
+	if (!tarball && !busybox) {
+		/* a defined template without a cache: build it now, as
+		 * Virtuozzo 7's create does */
+		r = vz_template_build_locked(ctx, name, err);
+		vz_unlock(lfd);
+		if (!r) {
+			*dirp = dir;
+			dir = NULL;
+		}
+		return r;
+	}
 	_cleanup_free_ char *tmp = xasprintf("%s/.tmp-%s-%d", layers, name, (int)getpid());
 	if (mkdir_p(tmp, 0755) < 0) {
 		vz_unlock(lfd);
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create %s", tmp);
 	}
 	vz_log(ctx, 0, VZ_LOG_INFO, "Creating OS template %s", name);
-	r = tarball ? unpack_tarball(tarball, tmp, err) : build_busybox(tmp, err);
+	r = tarball ? vz_template_unpack(tarball, tmp, err) : build_busybox(tmp, err);
 	if (!r && rename(tmp, dir) < 0)
 		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot rename %s", tmp);
 	if (r)

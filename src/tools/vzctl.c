@@ -41,6 +41,7 @@ static void usage(FILE *f)
 		"           [--nameserver ADDR|inherit]... [--searchdomain DOMAIN]...\n"
 		"           [--ifname IF [--bridge BR] [--mac M] [--host_ifname H] [--host_mac M]\n"
 		"            [--ipadd ADDR/PREFIX]... [--ipdel ADDR|all] [--gw ADDR]]  one veth\n"
+		"           [--userpasswd USER:PASSWORD]...  (creates USER if missing; never saved)\n"
 		"           [--save]   applied live; --save keeps them\n"
 		"  exec CTID CMD...    run CMD through the CT's shell (non-zero status: exit 8)\n"
 		"  exec2 CTID CMD...   same, exit with the command's own status\n"
@@ -66,12 +67,15 @@ struct cmd_opts {
 	const char *ipadd[MAX_PARAMS], *ipdel[MAX_PARAMS];
 	const char *netif_add[MAX_PARAMS], *netif_del[MAX_PARAMS];
 	const char *nameserver[MAX_PARAMS], *searchdomain[MAX_PARAMS];
+	const char *userpasswd[MAX_PARAMS];
+	size_t nuserpasswd;
+	bool other; /* any option besides --userpasswd */
 };
 
 enum { O_OSTEMPLATE = 256, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_WAIT, O_FORCE,
        O_FAST, O_SAVE, O_ONBOOT, O_HELP, O_IPADD, O_IPDEL, O_NETIF_ADD,
        O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN, O_IFNAME, O_BRIDGE, O_MAC, O_HOST_IFNAME,
-       O_HOST_MAC, O_GW, O_RES = 512 };
+       O_HOST_MAC, O_GW, O_USERPASSWD, O_RES = 512 };
 
 /* Which options each command takes; everything else is refused. */
 static const struct {
@@ -84,7 +88,7 @@ static const struct {
 	{"restart", {O_WAIT, O_FAST, O_FORCE}},
 	{"set", {O_HOSTNAME, O_NAME, O_ONBOOT, O_DESC, O_SAVE, O_IPADD, O_IPDEL, O_NETIF_ADD,
 		 O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN, O_IFNAME, O_BRIDGE, O_MAC,
-		 O_HOST_IFNAME, O_HOST_MAC, O_GW}},
+		 O_HOST_IFNAME, O_HOST_MAC, O_GW, O_USERPASSWD}},
 	{"status", {0}}, {"stat", {0}}, {"mount", {0}}, {"umount", {0}}, {"destroy", {0}}, {"delete", {0}},
 };
 
@@ -111,6 +115,7 @@ static const struct option base_opts[] = {
 	{"host_ifname", required_argument, NULL, O_HOST_IFNAME},
 	{"host_mac", required_argument, NULL, O_HOST_MAC},
 	{"gw", required_argument, NULL, O_GW},
+	{"userpasswd", required_argument, NULL, O_USERPASSWD},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -178,6 +183,15 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 			const char *bad = argv[optind - 1];
 			return usage_error("%s: unknown or misplaced option", bad, VZ_E_BADOPT);
 		}
+		if (c == O_USERPASSWD) {
+			if (o->nuserpasswd == MAX_PARAMS) {
+				free(lo);
+				return usage_error("%s: too many --userpasswd", cmd, VZ_E_BADOPT);
+			}
+			o->userpasswd[o->nuserpasswd++] = optarg;
+			continue;
+		}
+		o->other = true;
 		if (c >= O_RES) {
 			if (o->set.nparams == MAX_PARAMS) {
 				free(lo);
@@ -307,7 +321,12 @@ static int run(vz_ctx *ctx, const char *cmd, unsigned ctid, int argc, char **arg
 	} else if (!strcmp(cmd, "destroy") || !strcmp(cmd, "delete")) {
 		r = vz_ct_destroy(ctx, ctid, &err);
 	} else if (!strcmp(cmd, "set")) {
-		r = vz_ct_set(ctx, ctid, &o.set, &err);
+		/* passwords are not config: set them first, alone when alone */
+		r = 0;
+		for (size_t i = 0; i < o.nuserpasswd && !r; i++)
+			r = vz_ct_userpasswd(ctx, ctid, o.userpasswd[i], &err);
+		if (!r && (!o.nuserpasswd || o.other))
+			r = vz_ct_set(ctx, ctid, &o.set, &err);
 	} else if (!strcmp(cmd, "stat")) {
 		struct vz_bc bc[8];
 		size_t n;

@@ -1,0 +1,242 @@
+/* Distro setup inside a CT, as OpenVZ's distribution scripts did: the
+ * CT's name in /etc/hostname and /etc/hosts at every start, and users'
+ * passwords (--userpasswd), set by the CT's own tools. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <grp.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "internal.h"
+
+/* Runs inside the CT (cwd-relative paths after pivot_root). The name line
+ * is Debian's 127.0.1.1 one; every other line is the CT's own. */
+int vz_distro_hostname(const char *hn)
+{
+	char buf[300];
+	int n = snprintf(buf, sizeof(buf), "%s\n", hn);
+	if (write_file("/etc/hostname", buf, (size_t)n, O_CREAT | O_TRUNC) < 0)
+		return -1;
+	struct stat st;
+	if (lstat("/etc/hosts", &st) == 0 && !S_ISREG(st.st_mode))
+		return 0; /* a link or stranger: the CT manages it */
+	_cleanup_free_ char *old = read_file("/etc/hosts", NULL);
+	size_t cap = (old ? strlen(old) : 0) + 2 * strlen(hn) + 128;
+	_cleanup_free_ char *out = xmalloc(cap);
+	size_t len = 0;
+	out[0] = '\0';
+	bool has_localhost = false;
+	for (char *line = old, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		size_t l = next ? (size_t)(next - line) : strlen(line);
+		next = next ? next + 1 : line + l;
+		if (!strncmp(line, "127.0.1.1", 9) && (line[9] == ' ' || line[9] == '\t'))
+			continue;
+		if (!strncmp(line, "127.0.0.1", 9))
+			has_localhost = true;
+		len += (size_t)snprintf(out + len, cap - len, "%.*s\n", (int)l, line);
+	}
+	if (!has_localhost)
+		len += (size_t)snprintf(out + len, cap - len, "127.0.0.1\tlocalhost\n");
+	const char *dot = strchr(hn, '.');
+	if (dot)
+		len += (size_t)snprintf(out + len, cap - len, "127.0.1.1\t%s %.*s\n", hn,
+					(int)(dot - hn), hn);
+	else
+		len += (size_t)snprintf(out + len, cap - len, "127.0.1.1\t%s\n", hn);
+	if (write_file("/etc/hosts.vz-new", out, len, O_CREAT | O_TRUNC) < 0)
+		return -1;
+	(void)chmod("/etc/hosts.vz-new", 0644);
+	return rename("/etc/hosts.vz-new", "/etc/hosts");
+}
+
+/* Creates the user when missing and sets the password with the CT's own
+ * tools (shadow's useradd and chpasswd; on a busybox CT, its mkpasswd and
+ * plain edits). "user:password" comes on stdin: the password is never in
+ * an argv or the environment. */
+static const char userpasswd_sh[] =
+	"u=$1\n"
+	"sh=/bin/sh; [ -x /bin/bash ] && sh=/bin/bash\n"
+	"if ! grep -q \"^$u:\" /etc/passwd; then\n"
+	"  if [ -x /usr/sbin/useradd ]; then useradd -m -s $sh \"$u\" || exit 1\n"
+	"  else\n"
+	"    id=$(awk -F: '$3>=1000 && $3<60000 && $3>m {m=$3} END {print (m ? m+1 : 1000)}' /etc/passwd)\n"
+	"    echo \"$u:x:$id:$id::/home/$u:$sh\" >>/etc/passwd &&\n"
+	"    echo \"$u:x:$id:\" >>/etc/group &&\n"
+	"    echo \"$u:!:$(($(date +%s) / 86400)):0:99999:7:::\" >>/etc/shadow &&\n"
+	"    mkdir -p \"/home/$u\" && chown $id:$id \"/home/$u\" || exit 1\n"
+	"  fi\n"
+	"fi\n"
+	"[ -x /usr/sbin/chpasswd ] && exec /usr/sbin/chpasswd\n"
+	"IFS= read -r line || exit 1\n"
+	"h=$(printf '%s\\n' \"${line#*:}\" | mkpasswd -m sha512 -P 0) && [ -n \"$h\" ] || exit 1\n"
+	"awk -F: -v OFS=: -v u=\"$u\" -v h=\"$h\" '$1 == u {$2 = h} {print}' /etc/shadow >/etc/shadow.vz-new &&\n"
+	"  chmod 640 /etc/shadow.vz-new && mv /etc/shadow.vz-new /etc/shadow\n";
+
+static bool user_ok(const char *u, size_t n)
+{
+	if (n == 0 || n > 32 || !(('a' <= u[0] && u[0] <= 'z') || u[0] == '_'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(('a' <= u[i] && u[i] <= 'z') || ('0' <= u[i] && u[i] <= '9') ||
+		      u[i] == '_' || u[i] == '-' || u[i] == '.'))
+			return false;
+	return true;
+}
+
+/* A stopped CT: its own view mounted, the script run chrooted in it by a
+ * process that is the CT's root through the CT's id map, never host root
+ * running the CT's binaries. */
+/* The CT's own /dev nodes are dead on its user-namespace mount (nodev):
+ * the tools want /dev/null and friends, so bind the host's on a tmpfs. */
+static int stopped_dev(void)
+{
+	static const char *const nodes[] = {"null", "zero", "random", "urandom"};
+	if (mkdir("dev", 0755) < 0 && errno != EEXIST)
+		return -1;
+	if (mount("vzdev", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k") < 0)
+		return -1;
+	for (size_t i = 0; i < ARRAY_SIZE(nodes); i++) {
+		_cleanup_free_ char *src = xasprintf("/dev/%s", nodes[i]);
+		_cleanup_free_ char *dst = xasprintf("dev/%s", nodes[i]);
+		int fd = open(dst, O_CREAT | O_WRONLY | O_CLOEXEC, 0666);
+		if (fd < 0)
+			return -1;
+		close(fd);
+		if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int run_in_stopped(struct vz_ct *ct, char *const argv[], const char *input,
+			  int *status, vz_error *err)
+{
+	int sk[2], in[2];
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "socketpair");
+	if (pipe2(in, O_CLOEXEC) < 0) {
+		close(sk[0]);
+		close(sk[1]);
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "pipe");
+	}
+	fflush(stdout);
+	fflush(stderr);
+	pid_t pid = fork();
+	if (pid == 0) {
+		close(sk[0]);
+		close(in[1]);
+		char c = 'U';
+		int ns = CLONE_NEWNS | (ct->uid_base ? CLONE_NEWUSER : 0);
+		/* unshared first, then the parent writes the id map */
+		if (chdir(ct->root_dir) < 0 || unshare(ns) < 0 || write(sk[1], &c, 1) != 1 ||
+		    read(sk[1], &c, 1) != 1 || c != 'G')
+			_exit(125);
+		if ((ct->uid_base && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 ||
+				      setgroups(0, NULL) < 0)) ||
+		    stopped_dev() < 0 || chroot(".") < 0 || chdir("/") < 0 ||
+		    dup2(in[0], 0) < 0)
+			_exit(125);
+		char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+				      "HOME=/root", "LC_ALL=C", NULL};
+		execve(argv[0], argv, envp);
+		_exit(127);
+	}
+	close(sk[1]);
+	close(in[0]);
+	int r = 0;
+	char c = 0;
+	if (pid < 0)
+		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
+	else if (read(sk[0], &c, 1) != 1 || c != 'U')
+		r = vz_err(err, VZ_E_SYSTEM, "CT %u: cannot enter its file system", ct->ctid);
+	else if (ct->uid_base)
+		r = vz_write_idmaps(pid, ct->uid_base, ct->gid_base, err);
+	if (pid > 0 && !r) {
+		(void)write_all(sk[0], "G", 1);
+		(void)write_all(in[1], input, strlen(input));
+	}
+	close(sk[0]);
+	close(in[1]);
+	if (pid > 0) {
+		int st;
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		*status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		if (!r && *status == 125)
+			r = vz_err(err, VZ_E_SYSTEM, "CT %u: cannot enter its file system",
+				   ct->ctid);
+	}
+	return r;
+}
+
+static int stopped_userpasswd(vz_ctx *ctx, struct vz_ct *ct, char *const argv[],
+			      const char *input, int *status, vz_error *err)
+{
+	vz_error e;
+	bool host_view = false, mounted_here = false;
+	int r = 0;
+	if (is_mountpoint(ct->root_dir) && ct->uid_base) {
+		/* `vzctl mount` left the host's view: the CT's own is needed */
+		if (umount2(ct->root_dir, 0) < 0)
+			return vz_err_errno(err, VZ_E_MOUNTED, errno, "CT %u: cannot unmount %s",
+					    ct->ctid, ct->root_dir);
+		host_view = true;
+	}
+	if (!is_mountpoint(ct->root_dir)) {
+		if ((r = vz_storage_mount(ctx, ct, true, err)))
+			goto out;
+		mounted_here = true;
+	}
+	r = run_in_stopped(ct, argv, input, status, err);
+	if (mounted_here && vz_storage_umount(ctx, ct, &e) && !r)
+		r = vz_err(err, e.code, "%s", e.msg);
+out:
+	if (host_view && vz_storage_mount(ctx, ct, false, &e) && !r)
+		r = vz_err(err, e.code, "%s", e.msg);
+	return r;
+}
+
+int vz_ct_userpasswd(vz_ctx *ctx, unsigned ctid, const char *userpass, vz_error *err)
+{
+	const char *colon = userpass ? strchr(userpass, ':') : NULL;
+	if (!colon || !user_ok(userpass, (size_t)(colon - userpass)) || !colon[1] ||
+	    strpbrk(colon + 1, "\n\r") || strlen(colon + 1) > 256)
+		return vz_err(err, VZ_E_BADVALUE,
+			      "CT %u: --userpasswd wants USER:PASSWORD (a plain user name, a "
+			      "one-line password)", ctid);
+	_cleanup_free_ char *user = strndup(userpass, (size_t)(colon - userpass));
+	_cleanup_free_ char *input = xasprintf("%s\n", userpass);
+	char *argv[] = {"/bin/sh", "-c", (char *)userpasswd_sh, "vz-userpasswd", user, NULL};
+	struct vz_ct ct;
+	int lfd, status = 0;
+	int r = vz_ct_load(ctx, ctid, &ct, err);
+	if (r)
+		return r;
+	if ((r = vz_lock_ct(ctx, ctid, "userpasswd", &lfd, err))) {
+		vz_ct_free(&ct);
+		return r;
+	}
+	struct vz_state st;
+	if (vz_state_read(ctx, ctid, &st) == 1)
+		r = vz_exec_input(ctx, ctid, VZ_EXEC_DIRECT, argv, input, &status, err);
+	else if (!path_exists(ct.private_dir))
+		r = vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist", ctid,
+			   ct.private_dir);
+	else
+		r = stopped_userpasswd(ctx, &ct, argv, input, &status, err);
+	vz_unlock(lfd);
+	vz_ct_free(&ct);
+	if (!r && status)
+		r = vz_err(err, VZ_E_CHANGEPASS, "CT %u: cannot set the password of %s (exit %d)",
+			   ctid, user, status);
+	if (!r)
+		vz_log(ctx, ctid, VZ_LOG_DEBUG, "password of %s set", user);
+	return r;
+}
