@@ -189,7 +189,10 @@ cleanup_root() { # root bindir
 }
 
 run_one() { # file func display-name bindir
-	local file=$1 func=$2 name=$3 bin=$4 root rc log=$OUT/test.log
+	local file=$1 func=$2 name=$3 bin=$4 root rc log=$OUT/test.log tmo
+	# a file may ask for more time per test: "# vz-test-timeout: SECONDS"
+	tmo=$(sed -n 's/^# vz-test-timeout: \([0-9][0-9]*\)$/\1/p' "$file" | head -n 1)
+	tmo=${tmo:-$TIMEOUT}
 	# mktemp makes it 0700: the CTs' mapped users cannot traverse it, and
 	# vz must not need them to
 	root=$(mktemp -d /var/tmp/vz-test.XXXXXX)
@@ -198,7 +201,7 @@ run_one() { # file func display-name bindir
 		cd "$root" || exit 1
 		export VZ_ROOT=$root VZ_BIN_DIR=$bin
 		while read -r kv; do [ -n "$kv" ] && export "${kv?}"; done < <(san_env "$bin")
-		exec timeout -k 10 "$TIMEOUT" bash -c '
+		exec timeout -k 10 "$tmo" bash -c '
 			. "$1" || exit 90
 			. "$2" || exit 91
 			"$3"' run-test "$ITEST_DIR/lib.sh" "$file" "$func" </dev/null
@@ -206,7 +209,7 @@ run_one() { # file func display-name bindir
 	rc=$?
 	case $rc in
 	0) ;;
-	124 | 137) echo "TIMEOUT: $func did not finish within ${TIMEOUT}s (exit $rc)" >>"$log" ;;
+	124 | 137) echo "TIMEOUT: $func did not finish within ${tmo}s (exit $rc)" >>"$log" ;;
 	*) echo "(test exited $rc)" >>"$log" ;;
 	esac
 	# a shell error in the test itself (typo, missing helper) must not pass

@@ -282,6 +282,10 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 			first = false;
 		}
 		int status = 0;
+		/* our own hold on the console's tty: without it the master
+		 * hangs up whenever no process inside has the console open,
+		 * and output written later (shutdown messages) is missed */
+		int peer = ioctl(ip.console, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
 		struct pollfd pf[2] = {{.fd = ip.pidfd, .events = POLLIN},
 				       {.fd = ip.console, .events = POLLIN}};
 		for (;;) {
@@ -296,6 +300,8 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 		}
 		(void)waitpid(ip.pid, &status, 0);
 		close(ip.pidfd);
+		if (peer >= 0)
+			close(peer);
 		close(ip.console);
 		/* init is gone, so is its pid namespace; clear leftovers */
 		(void)vz_cg_destroy(&cg, cgrel);

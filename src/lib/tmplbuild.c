@@ -258,7 +258,8 @@ static int run_step(vz_ctx *ctx, const char *what, char *const argv[], const cha
 	}
 	if (pid == 0) {
 		int nul = open("/dev/null", O_RDONLY);
-		if (unshare(CLONE_NEWNS) < 0 ||
+		/* a group of its own: an interrupt ends all of it, dpkg too */
+		if (setpgid(0, 0) < 0 || unshare(CLONE_NEWNS) < 0 ||
 		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    (root && (chroot(root) < 0 || chdir("/") < 0)) ||
 		    dup2(input ? in[0] : nul, 0) < 0 || dup2(out[1], 1) < 0 ||
@@ -284,7 +285,7 @@ static int run_step(vz_ctx *ctx, const char *what, char *const argv[], const cha
 	bool killed = false;
 	for (;;) {
 		if (interrupted && !killed) {
-			kill(pid, SIGTERM);
+			kill(-pid, SIGKILL);
 			killed = true;
 		}
 		ssize_t n = read(out[0], buf + len, sizeof(buf) - 1 - len);
@@ -312,7 +313,7 @@ static int run_step(vz_ctx *ctx, const char *what, char *const argv[], const cha
 	int st = 0;
 	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
 		if (!killed) {
-			kill(pid, SIGTERM);
+			kill(-pid, SIGKILL);
 			killed = true;
 		}
 	if (interrupted)
