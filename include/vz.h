@@ -112,6 +112,10 @@ VZ_PUBLIC int vz_ct_restart(vz_ctx *ctx, unsigned ctid, int start_flags,
 VZ_PUBLIC int vz_ct_mount(vz_ctx *ctx, unsigned ctid, vz_error *err);
 VZ_PUBLIC int vz_ct_umount(vz_ctx *ctx, unsigned ctid, vz_error *err);
 
+/* Attaches the terminal to the running CT's console until Esc . (or the
+ * CT stops); another attach takes the console over. */
+VZ_PUBLIC int vz_ct_console(vz_ctx *ctx, unsigned ctid, vz_error *err);
+
 /* --userpasswd USER:PASSWORD: creates USER inside when missing and sets
  * the password, with the CT's own tools; a stopped CT is mounted for it. */
 VZ_PUBLIC int vz_ct_userpasswd(vz_ctx *ctx, unsigned ctid, const char *userpass,

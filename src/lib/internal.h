@@ -197,6 +197,12 @@ char *vz_template_name_of(const char *file);
 int vz_template_unpack(const char *tarball, const char *dir, vz_error *err);
 int vz_template_pack(const char *dir, const char *tarball, vz_error *err);
 
+/* ---- console.c: the monitor's side of vzctl console ---- */
+int vz_console_listen(vz_ctx *ctx, unsigned ctid);
+void vz_console_unlink(vz_ctx *ctx, unsigned ctid);
+void vz_console_accept(int lsock, int *client);
+bool vz_console_from_client(int client, int master);
+
 /* ---- distro.c: distro setup inside the CT ---- */
 /* /etc/hostname and /etc/hosts' name line; run inside the CT */
 int vz_distro_hostname(const char *hn);

@@ -220,11 +220,20 @@ static int halt_signal_for(const struct vz_ct *ct)
 }
 
 /* Keeps the tail of the console; init blocks if nobody reads it. */
-static void drain_console(int master, int logfd)
+static void drain_console(int master, int logfd, int *client)
 {
 	char buf[4096];
 	ssize_t n = read(master, buf, sizeof(buf));
-	if (n <= 0 || logfd < 0)
+	if (n <= 0)
+		return;
+	/* an attached console that cannot keep up loses output, never
+	 * holds up the CT */
+	if (*client >= 0 && send(*client, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 &&
+	    errno != EAGAIN) {
+		close(*client);
+		*client = -1;
+	}
+	if (logfd < 0)
 		return;
 	struct stat st;
 	if (fstat(logfd, &st) == 0 && st.st_size > CONSOLE_LOG_MAX)
@@ -260,6 +269,8 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 		report(rep, &e);
 		_exit(1);
 	}
+	/* the console stays attachable across reboots inside */
+	int lsock = vz_console_listen(ctx, ct->ctid), client = -1;
 	for (;;) {
 		struct init_proc ip;
 		if (vz_cg_create(&cg, cgrel, ct->uid_base, ct->gid_base, &e) ||
@@ -286,15 +297,25 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 		 * hangs up whenever no process inside has the console open,
 		 * and output written later (shutdown messages) is missed */
 		int peer = ioctl(ip.console, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-		struct pollfd pf[2] = {{.fd = ip.pidfd, .events = POLLIN},
-				       {.fd = ip.console, .events = POLLIN}};
+		struct pollfd pf[4] = {{.fd = ip.pidfd, .events = POLLIN},
+				       {.fd = ip.console, .events = POLLIN},
+				       {.fd = lsock, .events = POLLIN},
+				       {.fd = client, .events = POLLIN}};
 		for (;;) {
-			if (poll(pf, 2, -1) < 0 && errno != EINTR)
+			pf[3].fd = client;
+			if (poll(pf, 4, -1) < 0 && errno != EINTR)
 				break;
 			if (pf[1].revents & POLLIN)
-				drain_console(ip.console, logfd);
+				drain_console(ip.console, logfd, &client);
 			else if (pf[1].revents & (POLLHUP | POLLERR))
 				pf[1].fd = -1; /* no one has the console open */
+			if (pf[2].revents & POLLIN)
+				vz_console_accept(lsock, &client);
+			if (client >= 0 && pf[3].fd == client && pf[3].revents &&
+			    !vz_console_from_client(client, ip.console)) {
+				close(client);
+				client = -1;
+			}
 			if (pf[0].revents)
 				break;
 		}
@@ -326,6 +347,12 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 	vz_error ue;
 	if (vz_storage_umount(ctx, ct, &ue) && ue.code != VZ_E_NOTMOUNTED)
 		vz_log(ctx, ct->ctid, VZ_LOG_ERR, "%s", ue.msg);
+	if (client >= 0)
+		close(client);
+	if (lsock >= 0) {
+		close(lsock);
+		vz_console_unlink(ctx, ct->ctid);
+	}
 	vz_state_remove(ctx, ct->ctid);
 	if (logfd >= 0)
 		close(logfd);

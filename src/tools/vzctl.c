@@ -47,6 +47,7 @@ static void usage(FILE *f)
 		"  exec2 CTID CMD...   same, exit with the command's own status\n"
 		"  exec3 CTID CMD [ARG...]  run CMD without a shell, its own status\n"
 		"  enter CTID [--exec CMD...]        interactive shell inside\n"
+		"  console CTID        attach to the CT's console (Esc . detaches)\n"
 		"CTID is a number (1..2147483644) or a name set with --name.\n"
 		"VZ_ROOT (or --vz-root) puts every path under another root.\n"
 		"Exit codes: see docs/exit-codes.md (vzctl's numbers).\n");
@@ -291,6 +292,13 @@ static int run(vz_ctx *ctx, const char *cmd, unsigned ctid, int argc, char **arg
 			return fail(&err);
 		return status;
 	}
+	if (!strcmp(cmd, "console")) {
+		if (argc >= 1)
+			return usage_error("%s: unknown option", argv[0], VZ_E_BADOPT);
+		if ((r = vz_ct_console(ctx, ctid, &err)))
+			return fail(&err);
+		return 0;
+	}
 	struct cmd_opts o;
 	/* getopt wants argv[0] to be a program name */
 	char **av = calloc((size_t)argc + 2, sizeof(char *));
@@ -387,7 +395,7 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[i++];
 	bool exec_like = !strcmp(cmd, "exec") || !strcmp(cmd, "exec2") ||
-			 !strcmp(cmd, "exec3") || !strcmp(cmd, "enter");
+			 !strcmp(cmd, "exec3") || !strcmp(cmd, "enter") || !strcmp(cmd, "console");
 	if (!exec_like && !known_cmd(cmd))
 		return usage_error("%s: unknown command", cmd, VZ_E_BADOPT);
 	if (i < argc && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {

@@ -294,3 +294,27 @@ test_an_interrupted_build_leaves_nothing_to_trust() {
 	expect_code 91 vzctl create 101 --ostemplate no-such
 	return 0
 }
+
+test_console_gives_a_login_on_the_cts_console_and_detaches() {
+	mk_debian_ct 101 debian-12-x86_64-minimal --hostname cons
+	expect_code 0 vzctl set 101 --userpasswd root:Pw4console
+	expect_code 31 vzctl console 101
+	expect_code 0 vzctl start 101 --wait
+	local d
+	d=$(scratch)
+	# a terminal (script) typing at the login prompt, then Esc . to detach
+	(
+		sleep 1; printf '\r'; sleep 1; printf 'root\r'; sleep 1; printf 'Pw4console\r'
+		sleep 2; printf 'echo CONSOLE-$((6 * 7))\r'; sleep 1; printf 'exit\r'; sleep 1
+		printf '\033.'; sleep 1
+	) | timeout 30 script -qec "$VZ_BIN_DIR/vzctl console 101" /dev/null >"$d/out" 2>&1
+	local rc=$?
+	[ "$rc" = 0 ] || fail "vzctl console exited $rc: $(tr -d '\r' <"$d/out" | tail -n 5)"
+	grep -q "cons login:" "$d/out" || fail "no login prompt: $(tr -d '\r' <"$d/out" | tail -n 5)"
+	grep -q "CONSOLE-42" "$d/out" || fail "no shell after login: $(tr -d '\r' <"$d/out" | tail -n 8)"
+	grep -q "Detached from CT 101" "$d/out" || fail "no detach"
+	# the CT did not notice
+	expect_status 101 "exist mounted running"
+	expect_code 0 vzctl stop 101
+	[ ! -e "$VZ_ROOT/run/vz/101.sock" ] || fail "the console socket outlived the CT"
+}
