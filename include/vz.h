@@ -44,6 +44,7 @@ enum vz_code {
 	VZ_E_MOUNT = 50,
 	VZ_E_UMOUNT = 51,
 	VZ_E_DELETE = 52,
+	VZ_E_DISKSPACE = 63,    /* DISKSPACE needed and not set */
 	VZ_E_HOSTNAME = 70,
 	VZ_E_CHANGEPASS = 74,   /* cannot set a user's password */
 	VZ_E_BADIP = 71,        /* bad IP address */
@@ -98,6 +99,7 @@ struct vz_create_opts {
 	const char *description;
 	const struct vz_param *params; /* resource limits, as for set */
 	size_t nparams;
+	const char *layout;       /* "overlay" or "image"; NULL: VE_LAYOUT of vz.conf */
 };
 VZ_PUBLIC int vz_ct_create(vz_ctx *ctx, unsigned ctid,
 			   const struct vz_create_opts *o, vz_error *err);
@@ -111,6 +113,13 @@ VZ_PUBLIC int vz_ct_restart(vz_ctx *ctx, unsigned ctid, int start_flags,
 			    int stop_flags, vz_error *err);
 VZ_PUBLIC int vz_ct_mount(vz_ctx *ctx, unsigned ctid, vz_error *err);
 VZ_PUBLIC int vz_ct_umount(vz_ctx *ctx, unsigned ctid, vz_error *err);
+
+/* Offline: the CT's files moved to the other layout ("image": one ext4
+ * image of DISKSPACE; "overlay": what differs from its template). */
+VZ_PUBLIC int vz_ct_convert(vz_ctx *ctx, unsigned ctid, const char *layout, vz_error *err);
+/* Gives the blocks the CT's image no longer uses back to the host. */
+VZ_PUBLIC int vz_ct_compact(vz_ctx *ctx, unsigned ctid, unsigned long long *trimmed,
+			    vz_error *err);
 
 /* Attaches the terminal to the running CT's console until Esc . (or the
  * CT stops); another attach takes the console over. */

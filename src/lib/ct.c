@@ -179,6 +179,12 @@ int vz_ct_create(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
 	if (o->description && !vz_conf_value_ok(o->description))
 		return vz_err(err, VZ_E_BADVALUE, "CT %u: description may not hold quotes or newlines",
 			      ctid);
+	const char *layout = o->layout ? o->layout : vz_conf_get(&ctx->global, "VE_LAYOUT");
+	if (!layout || !*layout)
+		layout = "overlay";
+	if (!vz_storage_layout_ok(layout))
+		return vz_err(err, VZ_E_BADVALUE, "CT %u: --layout %.32s: overlay or image", ctid,
+			      layout);
 	const char *sample = o->config ? o->config : vz_conf_get(&ctx->global, "CONFIGFILE");
 	if (sample && (!vz_template_name_ok(sample)))
 		return vz_err(err, VZ_E_BADVALUE, "CT %u: invalid config name %.64s", ctid, sample);
@@ -222,7 +228,7 @@ int vz_ct_create(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
 		goto out;
 	char num[32];
 	vz_conf_set(&ct.conf, "OSTEMPLATE", tmpl);
-	vz_conf_set(&ct.conf, "VE_LAYOUT", "overlay");
+	vz_conf_set(&ct.conf, "VE_LAYOUT", layout);
 	vz_conf_set(&ct.conf, "VE_ROOT", vz_conf_get(&ctx->global, "VE_ROOT"));
 	vz_conf_set(&ct.conf, "VE_PRIVATE", vz_conf_get(&ctx->global, "VE_PRIVATE"));
 	snprintf(num, sizeof(num), "%u", (unsigned)base);
@@ -674,6 +680,23 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 	const char *oldname = vz_conf_get(&ct.conf, "NAME");
 	old = oldname ? xstrdup(oldname) : NULL;
 	if (o->name && (r = name_free(ctx, o->name, ctid, err)))
+		goto unlock;
+	const char *space = NULL, *inodes = NULL;
+	for (size_t i = 0; i < o->nparams; i++) {
+		if (!strcmp(kv[i].option, "DISKSPACE"))
+			space = kv[i].value;
+		else if (!strcmp(kv[i].option, "DISKINODES"))
+			inodes = kv[i].value;
+	}
+	if ((space || inodes) && !o->save) {
+		/* an image grown live stays grown: say so in the config */
+		r = vz_err(err, VZ_E_BADVALUE,
+			   "CT %u: --diskspace and --diskinodes change the CT's disk: use --save",
+			   ctid);
+		goto unlock;
+	}
+	if ((space || inodes) &&
+	    (r = vz_storage_set_disk(ctx, &ct, space, inodes, running, err)))
 		goto unlock;
 	if (o->nparams && running && (r = vz_res_apply_live(ctx, &ct, kv, o->nparams, err)))
 		goto unlock;

@@ -196,6 +196,13 @@ char *vz_template_cache(vz_ctx *ctx, const char *name);
 char *vz_template_name_of(const char *file);
 int vz_template_unpack(const char *tarball, const char *dir, vz_error *err);
 int vz_template_pack(const char *dir, const char *tarball, vz_error *err);
+/* Copies a tree with owners, modes, times and xattrs (libarchive). */
+int vz_tree_copy(const char *src, const char *dst, vz_error *err);
+/* src as an overlay upper over base: what differs, whiteouts for the rest */
+int vz_tree_diff_copy(const char *src, const char *base, const char *dst, vz_error *err);
+/* ---- disk.c ---- */
+int vz_storage_set_disk(vz_ctx *ctx, struct vz_ct *ct, const char *space, const char *inodes,
+			bool running, vz_error *err);
 
 /* ---- console.c: the monitor's side of vzctl console ---- */
 int vz_console_listen(vz_ctx *ctx, unsigned ctid);
@@ -223,6 +230,21 @@ int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, bool for_ct, vz_error *err);
 int vz_storage_umount(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
 int vz_storage_destroy(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
 char *vz_storage_layer(vz_ctx *ctx, const struct vz_ct *ct);
+bool vz_storage_is_image(const struct vz_ct *ct);
+char *vz_storage_backing_mnt(const struct vz_ct *ct);
+int vz_storage_layout_ok(const char *layout);
+
+/* ---- image.c: ext4 images on loop devices ---- */
+int vz_image_create(const char *path, unsigned long long kb, unsigned long long inodes,
+		    vz_error *err);
+int vz_image_mount(const char *img, const char *dir, vz_error *err);
+int vz_image_umount(const char *dir, vz_error *err);
+int vz_image_grow(const char *img, const char *mnt, unsigned long long kb, vz_error *err);
+int vz_image_compact(const char *mnt, unsigned long long *trimmed, vz_error *err);
+int vz_image_usage(const char *mnt, unsigned long long *used_kb, unsigned long long *total_kb,
+		   unsigned long long *used_inodes, unsigned long long *total_inodes);
+/* resources.c: the hard part of DISKSPACE (KB) or DISKINODES; 0 if unset */
+unsigned long long vz_disk_hard(const char *v);
 
 /* ---- caps.c ---- */
 int vz_caps_apply_bounding(const char *capability_conf, vz_error *err);

@@ -283,7 +283,56 @@ static int norm_ioprio(const char *in, char *out, size_t n)
 	return 0;
 }
 
-enum group { G_MEM, G_PIDS, G_CPU, G_CPUSET, G_IO, G_IOW };
+/* --diskspace 10G, 9G:10G, 1048576 (KB) -> "soft:hard" in KB, as OpenVZ */
+static int norm_diskspace(const char *in, char *out, size_t n)
+{
+	char soft[64];
+	const char *hard = split_bl(in, soft, sizeof(soft));
+	uint64_t s, h;
+	if (strchr(in, ':') ? (!hard || parse_size(soft, 1024, &s) || parse_size(hard, 1024, &h))
+			    : parse_size(in, 1024, &h))
+		return -1;
+	if (!strchr(in, ':'))
+		s = h;
+	if (h == NO_LIMIT || s == NO_LIMIT || s > h || h < 16ULL << 20)
+		return -1; /* an ext4 image smaller than 16 MB is of no use */
+	snprintf(out, n, "%llu:%llu", (unsigned long long)(s / 1024),
+		 (unsigned long long)(h / 1024));
+	return 0;
+}
+
+/* --diskinodes 200000 or 180000:200000 */
+static int norm_diskinodes(const char *in, char *out, size_t n)
+{
+	char soft[32];
+	const char *hard = split_bl(in, soft, sizeof(soft));
+	uint64_t s, h;
+	if (strchr(in, ':') ? (!hard || parse_uint(soft, UINT32_MAX, &s) ||
+			       parse_uint(hard, UINT32_MAX, &h))
+			    : parse_uint(in, UINT32_MAX, &h))
+		return -1;
+	if (!strchr(in, ':'))
+		s = h;
+	if (s > h || h < 1024)
+		return -1;
+	snprintf(out, n, "%llu:%llu", (unsigned long long)s, (unsigned long long)h);
+	return 0;
+}
+
+/* The hard limit of a DISKSPACE/DISKINODES value; 0 when unset or bad. */
+unsigned long long vz_disk_hard(const char *v)
+{
+	if (!v || !*v)
+		return 0;
+	const char *colon = strchr(v, ':');
+	uint64_t h;
+	if (parse_uint(colon ? colon + 1 : v, UINT64_MAX - 1, &h))
+		return 0;
+	return h;
+}
+
+/* G_DISK: not cgroups; storage applies them (an image's size and inodes) */
+enum group { G_MEM, G_PIDS, G_CPU, G_CPUSET, G_IO, G_IOW, G_DISK };
 
 static const struct res_param {
 	const char *option, *key;
@@ -301,6 +350,10 @@ static const struct res_param {
 	{"iolimit", "IOLIMIT", norm_bytes, G_IO, "SIZE  disk bytes/s, 0 none"},
 	{"iopslimit", "IOPSLIMIT", norm_count, G_IO, "N  disk operations/s, 0 none"},
 	{"ioprio", "IOPRIO", norm_ioprio, G_IOW, "0..7  disk weight (4)"},
+	{"diskspace", "DISKSPACE", norm_diskspace, G_DISK,
+	 "SOFT[:HARD]  disk size (K, M, G, T; bare: KB); an image of HARD"},
+	{"diskinodes", "DISKINODES", norm_diskinodes, G_DISK,
+	 "SOFT[:HARD]  inodes, fixed when the CT's image is made"},
 };
 
 static const struct res_param *find_option(const char *option)
@@ -618,6 +671,7 @@ typedef int (*apply_fn)(const struct vz_cgroups *, const char *, const struct re
 static const apply_fn appliers[] = {
 	[G_MEM] = apply_mem, [G_PIDS] = apply_pids, [G_CPU] = apply_cpu,
 	[G_CPUSET] = apply_cpuset, [G_IO] = apply_io, [G_IOW] = apply_ioweight,
+	[G_DISK] = NULL,
 };
 
 /* Applies every group touched by the keys (all groups when keys is NULL). */
@@ -637,7 +691,7 @@ static int apply(const struct vz_cgroups *cg, const char *rel, const struct res_
 		want[G_CPUSET] = true;
 	for (size_t g = 0; g < ARRAY_SIZE(appliers); g++) {
 		int r;
-		if (want[g] && (r = appliers[g](cg, rel, v, err)))
+		if (want[g] && appliers[g] && (r = appliers[g](cg, rel, v, err)))
 			return r;
 	}
 	return 0;

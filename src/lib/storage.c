@@ -25,24 +25,144 @@ char *vz_storage_layer(vz_ctx *ctx, const struct vz_ct *ct)
 	return xasprintf("%s/layers/%s", ctx->template_dir, t);
 }
 
+/* Where a CT's files are: a private area holding root.img is the image
+ * layout (the CT's whole tree in one ext4 image); otherwise overlay, its
+ * upper layer either plain directories (fs, work) or, under a disk limit,
+ * inside upper.img. The area says what it is, so a convert interrupted
+ * between its steps never leaves config and files disagreeing. */
+static char *priv_file(const struct vz_ct *ct, const char *name)
+{
+	return xasprintf("%s/%s", ct->private_dir, name);
+}
+
+bool vz_storage_is_image(const struct vz_ct *ct)
+{
+	_cleanup_free_ char *img = priv_file(ct, "root.img");
+	return path_exists(img);
+}
+
+/* The image under the CT's files, if any (malloc'ed), and its mount point */
+static char *backing_image(const struct vz_ct *ct)
+{
+	char *img = priv_file(ct, "root.img");
+	if (path_exists(img))
+		return img;
+	free(img);
+	img = priv_file(ct, "upper.img");
+	if (path_exists(img))
+		return img;
+	free(img);
+	return NULL;
+}
+
+char *vz_storage_backing_mnt(const struct vz_ct *ct)
+{
+	return priv_file(ct, "mnt");
+}
+
+static int mount_backing(struct vz_ct *ct, vz_error *err)
+{
+	_cleanup_free_ char *img = backing_image(ct);
+	_cleanup_free_ char *mnt = vz_storage_backing_mnt(ct);
+	if (!img || is_mountpoint(mnt))
+		return 0;
+	/* a --diskspace that could not be applied live is applied now */
+	unsigned long long kb = vz_disk_hard(vz_conf_get(&ct->conf, "DISKSPACE"));
+	struct stat st;
+	if (kb && stat(img, &st) == 0 && (unsigned long long)st.st_size / 1024 < kb) {
+		int g = vz_image_grow(img, NULL, kb, err);
+		if (g)
+			return g;
+	}
+	int r = vz_image_mount(img, mnt, err);
+	if (r)
+		return r;
+	(void)mount(NULL, mnt, NULL, MS_PRIVATE, NULL);
+	return 0;
+}
+
+static int umount_backing(struct vz_ct *ct, vz_error *err)
+{
+	_cleanup_free_ char *mnt = vz_storage_backing_mnt(ct);
+	return vz_image_umount(mnt, err);
+}
+
+int vz_storage_layout_ok(const char *layout)
+{
+	return !layout || !*layout || !strcmp(layout, "overlay") || !strcmp(layout, "image");
+}
+
+/* The new private area's contents, made in dir (a temp name) */
+static int make_area(vz_ctx *ctx, struct vz_ct *ct, const char *dir, bool image,
+		     const char *layer, vz_error *err)
+{
+	unsigned long long kb = vz_disk_hard(vz_conf_get(&ct->conf, "DISKSPACE"));
+	unsigned long long inodes = vz_disk_hard(vz_conf_get(&ct->conf, "DISKINODES"));
+	_cleanup_free_ char *mnt = xasprintf("%s/mnt", dir);
+	_cleanup_free_ char *img = xasprintf("%s/%s", dir, image ? "root.img" : "upper.img");
+	if (!image && !kb) {
+		_cleanup_free_ char *fs = xasprintf("%s/fs", dir);
+		_cleanup_free_ char *work = xasprintf("%s/work", dir);
+		if (mkdir(fs, 0755) < 0 || mkdir(work, 0700) < 0)
+			return vz_err_errno(err, VZ_E_CREATEPRIV, errno,
+					    "CT %u: cannot create %s", ct->ctid, fs);
+		return 0;
+	}
+	if (!kb)
+		return vz_err(err, VZ_E_DISKSPACE,
+			      "CT %u: the image layout needs a size (--diskspace)", ct->ctid);
+	int r = vz_image_create(img, kb, inodes, err);
+	if (r || (r = vz_image_mount(img, mnt, err)))
+		return r;
+	if (image) {
+		vz_log(ctx, ct->ctid, VZ_LOG_DEBUG, "copying %s into %s", layer, img);
+		r = vz_tree_copy(layer, mnt, err);
+	} else {
+		_cleanup_free_ char *fs = xasprintf("%s/fs", mnt);
+		_cleanup_free_ char *work = xasprintf("%s/work", mnt);
+		if (mkdir(fs, 0755) < 0 || mkdir(work, 0700) < 0)
+			r = vz_err_errno(err, VZ_E_CREATEPRIV, errno, "CT %u: cannot create %s",
+					 ct->ctid, fs);
+		_cleanup_free_ char *lf = xasprintf("%s/lost+found", mnt);
+		(void)rmdir(lf);
+	}
+	vz_error e;
+	if (vz_image_umount(mnt, &e) && !r)
+		r = vz_err(err, e.code, "%s", e.msg);
+	return r;
+}
+
 int vz_storage_create(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
 		      vz_error *err)
 {
-	(void)layer;
 	if (path_exists(ct->private_dir))
 		return vz_err(err, VZ_E_PRIVEXISTS, "CT %u: private area %s already exists",
 			      ct->ctid, ct->private_dir);
+	const char *layout = vz_conf_get(&ct->conf, "VE_LAYOUT");
+	if (!vz_storage_layout_ok(layout))
+		return vz_err(err, VZ_E_BADVALUE, "CT %u: layout %.32s: overlay or image",
+			      ct->ctid, layout);
+	bool image = layout && !strcmp(layout, "image");
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp", ct->private_dir);
-	(void)rm_rf(tmp); /* left by a create that was killed */
-	_cleanup_free_ char *fs = xasprintf("%s/fs", tmp);
-	_cleanup_free_ char *work = xasprintf("%s/work", tmp);
-	if (mkdir_p(tmp, 0700) < 0 || chmod(tmp, 0700) < 0 || mkdir(fs, 0755) < 0 ||
-	    mkdir(work, 0700) < 0 || rename(tmp, ct->private_dir) < 0) {
+	_cleanup_free_ char *tmnt = xasprintf("%s/mnt", tmp);
+	(void)vz_image_umount(tmnt, NULL); /* left by a create that was killed */
+	(void)rm_rf(tmp);
+	if (mkdir_p(tmp, 0700) < 0 || chmod(tmp, 0700) < 0) {
 		int e = errno;
 		(void)rm_rf(tmp);
 		return vz_err_errno(err, VZ_E_CREATEPRIV, e,
 				    "CT %u: cannot create private area %s", ct->ctid,
 				    ct->private_dir);
+	}
+	int r = make_area(ctx, ct, tmp, image, layer, err);
+	if (!r && rename(tmp, ct->private_dir) < 0)
+		r = vz_err_errno(err, VZ_E_CREATEPRIV, errno,
+				 "CT %u: cannot create private area %s", ct->ctid,
+				 ct->private_dir);
+	if (r) {
+		(void)vz_image_umount(tmnt, NULL);
+		(void)rm_rf(tmp);
+		return r;
 	}
 	vz_log(ctx, ct->ctid, VZ_LOG_DEBUG, "private area %s created", ct->private_dir);
 	return 0;
@@ -112,7 +232,7 @@ static void overlay_helper(int sock)
 }
 
 static int mount_userns(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
-			vz_error *err)
+			const char *upper, vz_error *err)
 {
 	int ret = 0, lower = -1, priv = -1, ns = -1, sk[2] = {-1, -1}, m = -1;
 	_cleanup_free_ char *stage = xasprintf("%s/%u.mnt", ctx->run_dir, ct->ctid);
@@ -153,12 +273,23 @@ static int mount_userns(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
 		ret = vz_err_errno(err, VZ_E_MOUNT, errno, "cannot open %s", path);
 		goto reap;
 	}
+	if (!layer) {
+		/* the image layout: the CT's tree itself, idmapped, no overlay */
+		m = idmapped_clone(upper, ns, err);
+		if (m < 0) {
+			ret = -m;
+			m = -1;
+		}
+		close(sk[0]); /* the helper sees EOF and goes */
+		sk[0] = -1;
+		goto reap;
+	}
 	lower = idmapped_clone(layer, ns, err);
 	if (lower < 0) {
 		ret = -lower;
 		goto reap;
 	}
-	priv = idmapped_clone(ct->private_dir, ns, err);
+	priv = idmapped_clone(upper, ns, err);
 	if (priv < 0) {
 		ret = -priv;
 		goto reap;
@@ -209,33 +340,46 @@ int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, bool for_ct, vz_error *err)
 			      ct->ctid, ct->private_dir);
 	if (is_mountpoint(ct->root_dir))
 		return vz_err(err, VZ_E_MOUNTED, "CT %u is already mounted", ct->ctid);
-	_cleanup_free_ char *layer = vz_storage_layer(ctx, ct);
-	if (!layer)
+	bool image = vz_storage_is_image(ct);
+	_cleanup_free_ char *layer = image ? NULL : vz_storage_layer(ctx, ct);
+	if (!image && !layer)
 		return vz_err(err, VZ_E_CONFIG, "CT %u: OSTEMPLATE is not set or invalid",
 			      ct->ctid);
-	if (!path_exists(layer))
+	if (layer && !path_exists(layer))
 		return vz_err(err, VZ_E_NOTEMPLATE,
 			      "CT %u: template layer %s is missing", ct->ctid, layer);
 	if (mkdir_p(ct->root_dir, 0755) < 0)
 		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot create %s", ct->root_dir);
-	int r;
+	int r = mount_backing(ct, err);
+	if (r)
+		return r;
+	_cleanup_free_ char *img = backing_image(ct);
+	_cleanup_free_ char *upper = img ? vz_storage_backing_mnt(ct) : xstrdup(ct->private_dir);
 	/* The private area holds ids as the CT sees them (root is 0), like
-	 * OpenVZ's: the host's view of a stopped CT is a plain overlay, where
-	 * host root reads and writes as the CT's root; a running CT gets its
-	 * layers idmapped to its user namespace. */
+	 * OpenVZ's: the host's view of a stopped CT is a plain overlay (or
+	 * the image's tree), where host root reads and writes as the CT's
+	 * root; a running CT gets its layers idmapped to its user namespace. */
 	if (ct->uid_base && for_ct) {
-		r = mount_userns(ctx, ct, layer, err);
+		r = mount_userns(ctx, ct, layer, upper, err);
+	} else if (image) {
+		r = mount(upper, ct->root_dir, NULL, MS_BIND, NULL) < 0
+			    ? vz_err_errno(err, VZ_E_MOUNT, errno, "CT %u: cannot mount %s",
+					   ct->ctid, ct->root_dir)
+			    : 0;
 	} else {
 		_cleanup_free_ char *opts = xasprintf(
-			"lowerdir=%s,upperdir=%s/fs,workdir=%s/work,userxattr", layer,
-			ct->private_dir, ct->private_dir);
+			"lowerdir=%s,upperdir=%s/fs,workdir=%s/work,userxattr", layer, upper,
+			upper);
 		r = mount("overlay", ct->root_dir, "overlay", 0, opts) < 0
 			    ? vz_err_errno(err, VZ_E_MOUNT, errno, "CT %u: cannot mount %s",
 					   ct->ctid, ct->root_dir)
 			    : 0;
 	}
-	if (r)
+	if (r) {
+		vz_error e;
+		(void)umount_backing(ct, &e);
 		return r;
+	}
 	/* host mounts must not leak into the CT's tree and back */
 	(void)mount(NULL, ct->root_dir, NULL, MS_PRIVATE, NULL);
 	vz_log(ctx, ct->ctid, VZ_LOG_DEBUG, "mounted %s", ct->root_dir);
@@ -244,20 +388,25 @@ int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, bool for_ct, vz_error *err)
 
 int vz_storage_umount(vz_ctx *ctx, struct vz_ct *ct, vz_error *err)
 {
-	if (!is_mountpoint(ct->root_dir))
+	if (!is_mountpoint(ct->root_dir)) {
+		(void)umount_backing(ct, err);
 		return vz_err(err, VZ_E_NOTMOUNTED, "CT %u is not mounted", ct->ctid);
+	}
 	if (umount2(ct->root_dir, 0) < 0) {
 		if (errno != EBUSY || umount2(ct->root_dir, MNT_DETACH) < 0)
 			return vz_err_errno(err, VZ_E_UMOUNT, errno, "CT %u: cannot unmount %s",
 					    ct->ctid, ct->root_dir);
 		vz_log(ctx, ct->ctid, VZ_LOG_DEBUG, "%s was busy, detached", ct->root_dir);
 	}
-	return 0;
+	return umount_backing(ct, err);
 }
 
 int vz_storage_destroy(vz_ctx *ctx, struct vz_ct *ct, vz_error *err)
 {
 	(void)ctx;
+	int r = umount_backing(ct, err);
+	if (r)
+		return r;
 	/* rename first: a destroy killed halfway leaves no half CT behind */
 	_cleanup_free_ char *gone = xasprintf("%s.destroyed", ct->private_dir);
 	if (path_exists(ct->private_dir) && rename(ct->private_dir, gone) < 0)

@@ -9,6 +9,8 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sys/sysmacros.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "internal.h"
@@ -349,6 +351,160 @@ out:
 	if (ret)
 		(void)unlink(tmp);
 	return ret;
+}
+
+/* Is the file at a the same as the one at b (type, owner, mode, size,
+ * mtime, link target)? Then an overlay's lower copy does for it. */
+static bool same_file(const char *a, const char *b)
+{
+	struct stat sa, sb;
+	if (lstat(a, &sa) < 0 || lstat(b, &sb) < 0)
+		return false;
+	if ((sa.st_mode & S_IFMT) != (sb.st_mode & S_IFMT) || sa.st_mode != sb.st_mode ||
+	    sa.st_uid != sb.st_uid || sa.st_gid != sb.st_gid || sa.st_size != sb.st_size ||
+	    sa.st_mtim.tv_sec != sb.st_mtim.tv_sec || sa.st_mtim.tv_nsec != sb.st_mtim.tv_nsec ||
+	    sa.st_rdev != sb.st_rdev)
+		return false;
+	if (S_ISLNK(sa.st_mode)) {
+		char la_[PATH_MAX], lb[PATH_MAX];
+		ssize_t na = readlink(a, la_, sizeof(la_)), nb = readlink(b, lb, sizeof(lb));
+		return na >= 0 && na == nb && !memcmp(la_, lb, (size_t)na);
+	}
+	return true;
+}
+
+/* Copies src's tree into dst (an existing directory) as it is: owners,
+ * modes, times, xattrs, device nodes, symlinks never followed. With base,
+ * files the same as base's are left out (directories always go). */
+static int copy_tree(const char *src, const char *base, const char *dst, vz_error *err)
+{
+	int lr = load_libarchive(err);
+	if (lr)
+		return lr;
+	struct archive *d = la.archive_read_disk_new();
+	struct archive *w = la.archive_write_disk_new();
+	struct archive_entry *e = la.archive_entry_new();
+	la.archive_read_disk_set_standard_lookup(d);
+	la.archive_read_disk_set_behavior(d, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+	la.archive_write_disk_set_options(w, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
+				       ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
+				       ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS |
+				       ARCHIVE_EXTRACT_SECURE_SYMLINKS |
+				       ARCHIVE_EXTRACT_SECURE_NODOTDOT);
+	int ret = 0;
+	size_t sl = strlen(src);
+	if (la.archive_read_disk_open(d, src) != ARCHIVE_OK) {
+		ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", src,
+			     la.archive_error_string(d));
+		goto out;
+	}
+	for (;;) {
+		int r = la.archive_read_next_header2(d, e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", src,
+				     la.archive_error_string(d));
+			goto out;
+		}
+		la.archive_read_disk_descend(d);
+		const char *p = la.archive_entry_pathname(e);
+		if (strncmp(p, src, sl) || (p[sl] && p[sl] != '/'))
+			continue;
+		if (base && la.archive_entry_filetype(e) != AE_IFDIR) {
+			_cleanup_free_ char *b = xasprintf("%s%s", base, p + sl);
+			if (same_file(p, b))
+				continue;
+		}
+		_cleanup_free_ char *to = xasprintf("%s%s", dst, p + sl);
+		la.archive_entry_set_pathname(e, to);
+		if (la.archive_write_header(w, e) != ARCHIVE_OK) {
+			ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", to,
+				     la.archive_error_string(w));
+			goto out;
+		}
+		if (la.archive_entry_filetype(e) == AE_IFREG) {
+			char buf[65536];
+			la_ssize_t n;
+			while ((n = la.archive_read_data(d, buf, sizeof(buf))) > 0)
+				if (la.archive_write_data(w, buf, (size_t)n) != n) {
+					ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", to,
+						     la.archive_error_string(w));
+					goto out;
+				}
+			if (n < 0) {
+				ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", p,
+					     la.archive_error_string(d));
+				goto out;
+			}
+		}
+		if (la.archive_write_finish_entry(w) != ARCHIVE_OK) {
+			ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", to,
+				     la.archive_error_string(w));
+			goto out;
+		}
+	}
+out:
+	la.archive_entry_free(e);
+	la.archive_read_free(d);
+	la.archive_write_free(w);
+	return ret;
+}
+
+int vz_tree_copy(const char *src, const char *dst, vz_error *err)
+{
+	return copy_tree(src, NULL, dst, err);
+}
+
+/* What base has and src does not: an overlayfs whiteout (a 0:0 character
+ * device) in dst, one for a whole missing directory. */
+static int whiteouts(const char *src, const char *base, const char *dst, vz_error *err)
+{
+	struct archive *d = la.archive_read_disk_new();
+	struct archive_entry *e = la.archive_entry_new();
+	la.archive_read_disk_set_behavior(d, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+	int ret = 0;
+	size_t bl = strlen(base);
+	if (la.archive_read_disk_open(d, base) != ARCHIVE_OK) {
+		ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", base,
+			     la.archive_error_string(d));
+		goto out;
+	}
+	for (;;) {
+		int r = la.archive_read_next_header2(d, e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", base,
+				     la.archive_error_string(d));
+			goto out;
+		}
+		const char *p = la.archive_entry_pathname(e);
+		if (strncmp(p, base, bl) || !p[bl])
+			continue;
+		_cleanup_free_ char *s_ = xasprintf("%s%s", src, p + bl);
+		struct stat st;
+		if (lstat(s_, &st) == 0) {
+			if (S_ISDIR(st.st_mode))
+				la.archive_read_disk_descend(d);
+			continue;
+		}
+		_cleanup_free_ char *to = xasprintf("%s%s", dst, p + bl);
+		if (errno != ENOENT || mknod(to, S_IFCHR | 0000, makedev(0, 0)) < 0) {
+			ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot whiteout %s", to);
+			goto out;
+		}
+	}
+out:
+	la.archive_entry_free(e);
+	la.archive_read_free(d);
+	return ret;
+}
+
+int vz_tree_diff_copy(const char *src, const char *base, const char *dst, vz_error *err)
+{
+	int r = copy_tree(src, base, dst, err);
+	return r ? r : whiteouts(src, base, dst, err);
 }
 
 int vz_template_layer(vz_ctx *ctx, const char *name, char **dirp, vz_error *err)

@@ -29,7 +29,9 @@ static void usage(FILE *f)
 		"Usage: vzctl [--quiet|--verbose] [--skiplock] [--vz-root DIR] COMMAND CTID [options]\n"
 		"Commands:\n"
 		"  create CTID [--ostemplate T] [--name N] [--hostname H] [--config SAMPLE]\n"
-		"              [--description D] [resource options]\n"
+		"              [--description D] [--layout overlay|image] [resource options]\n"
+		"  convert CTID --layout overlay|image   (stopped CT)\n"
+		"  compact CTID        give an image's freed blocks back to the host\n"
 		"  start CTID [--wait] [--force]     stop CTID [--fast]\n"
 		"  restart CTID [--wait] [--fast]    status CTID\n"
 		"  stat CTID    the CT's beancounters: held, maxheld, barrier, limit, failcnt\n"
@@ -76,14 +78,15 @@ struct cmd_opts {
 enum { O_OSTEMPLATE = 256, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_WAIT, O_FORCE,
        O_FAST, O_SAVE, O_ONBOOT, O_HELP, O_IPADD, O_IPDEL, O_NETIF_ADD,
        O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN, O_IFNAME, O_BRIDGE, O_MAC, O_HOST_IFNAME,
-       O_HOST_MAC, O_GW, O_USERPASSWD, O_RES = 512 };
+       O_HOST_MAC, O_GW, O_USERPASSWD, O_LAYOUT, O_RES = 512 };
 
 /* Which options each command takes; everything else is refused. */
 static const struct {
 	const char *cmd;
 	const int allowed[18];
 } cmd_options[] = {
-	{"create", {O_OSTEMPLATE, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC}},
+	{"create", {O_OSTEMPLATE, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_LAYOUT}},
+	{"convert", {O_LAYOUT}}, {"compact", {0}},
 	{"start", {O_WAIT, O_FORCE}},
 	{"stop", {O_FAST}},
 	{"restart", {O_WAIT, O_FAST, O_FORCE}},
@@ -117,6 +120,7 @@ static const struct option base_opts[] = {
 	{"host_mac", required_argument, NULL, O_HOST_MAC},
 	{"gw", required_argument, NULL, O_GW},
 	{"userpasswd", required_argument, NULL, O_USERPASSWD},
+	{"layout", required_argument, NULL, O_LAYOUT},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -230,6 +234,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 		case O_NAME: o->create.name = o->set.name = optarg; break;
 		case O_HOSTNAME: o->create.hostname = o->set.hostname = optarg; break;
 		case O_CONFIG: o->create.config = optarg; break;
+		case O_LAYOUT: o->create.layout = optarg; break;
 		case O_DESC: o->create.description = o->set.description = optarg; break;
 		case O_WAIT: o->wait = true; break;
 		case O_FORCE: o->force = true; break;
@@ -328,6 +333,15 @@ static int run(vz_ctx *ctx, const char *cmd, unsigned ctid, int argc, char **arg
 		r = vz_ct_umount(ctx, ctid, &err);
 	} else if (!strcmp(cmd, "destroy") || !strcmp(cmd, "delete")) {
 		r = vz_ct_destroy(ctx, ctid, &err);
+	} else if (!strcmp(cmd, "convert")) {
+		if (!o.create.layout)
+			return usage_error("%s: --layout overlay|image is needed", cmd,
+					   VZ_E_NOTENOUGH);
+		r = vz_ct_convert(ctx, ctid, o.create.layout, &err);
+	} else if (!strcmp(cmd, "compact")) {
+		unsigned long long trimmed = 0;
+		if ((r = vz_ct_compact(ctx, ctid, &trimmed, &err)) == 0)
+			printf("CT %u: %llu bytes given back to the host\n", ctid, trimmed);
 	} else if (!strcmp(cmd, "set")) {
 		/* passwords are not config: set them first, alone when alone */
 		r = 0;
