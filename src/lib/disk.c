@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include "internal.h"
 
@@ -74,6 +75,11 @@ static int rebuild_area(vz_ctx *ctx, struct vz_ct *ct, bool image, vz_error *err
 	}
 	r = image ? vz_tree_copy(ct->root_dir, dst, err)
 		  : vz_tree_diff_copy(ct->root_dir, layer, dst, err);
+	struct statvfs sv;
+	if (r && kb && statvfs(nmnt, &sv) == 0 && (sv.f_bavail < 256 || sv.f_favail < 16))
+		r = vz_err(err, VZ_E_BADVALUE,
+			   "CT %u: its files do not fit in DISKSPACE %llu KB (or DISKINODES)",
+			   ct->ctid, kb);
 	if (r)
 		goto fail;
 	if (kb && (r = vz_image_umount(nmnt, err)))
@@ -181,9 +187,6 @@ int vz_storage_set_disk(vz_ctx *ctx, struct vz_ct *ct, const char *space, const 
 	_cleanup_free_ char *neu = xasprintf("%s.new", ct->private_dir);
 	if (!r)
 		r = swap_area(ct, neu, err);
-	if (r == VZ_E_SYSTEM && strstr(err->msg, "No space left"))
-		r = vz_err(err, VZ_E_BADVALUE,
-			   "CT %u: its files do not fit in --diskspace %s KB", ct->ctid, space);
 	return r;
 }
 

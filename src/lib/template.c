@@ -407,10 +407,13 @@ static int copy_tree(const char *src, const char *base, const char *dst, vz_erro
 				     la.archive_error_string(d));
 			goto out;
 		}
-		la.archive_read_disk_descend(d);
 		const char *p = la.archive_entry_pathname(e);
 		if (strncmp(p, src, sl) || (p[sl] && p[sl] != '/'))
 			continue;
+		/* an image's own lost+found is the file system's, not the CT's */
+		if (!strcmp(p + sl, "/lost+found"))
+			continue;
+		la.archive_read_disk_descend(d);
 		if (base && la.archive_entry_filetype(e) != AE_IFDIR) {
 			_cleanup_free_ char *b = xasprintf("%s%s", base, p + sl);
 			if (same_file(p, b))
