@@ -483,8 +483,12 @@ static int whiteouts(const char *src, const char *base, const char *dst, vz_erro
 			goto out;
 		}
 		const char *p = la.archive_entry_pathname(e);
-		if (strncmp(p, base, bl) || !p[bl])
+		if (strncmp(p, base, bl))
 			continue;
+		if (!p[bl]) { /* the top: into it */
+			la.archive_read_disk_descend(d);
+			continue;
+		}
 		_cleanup_free_ char *s_ = xasprintf("%s%s", src, p + bl);
 		struct stat st;
 		if (lstat(s_, &st) == 0) {

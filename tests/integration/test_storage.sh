@@ -24,7 +24,7 @@ assert_no_disk_leftovers() { # ID
 # A digest of the CT's whole tree as it sees it: names, modes, owners,
 # link targets, file contents.
 tree_sum() { # ID
-	in_ct "$1" 'find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /var/log -o -path /lost+found \) -prune -o -print | sort | while read -r f; do
+	in_ct "$1" 'find / -xdev \( -path /proc -o -path /sys -o -path /dev -o -path /run -o -path /var/log -o -path /var/run -o -path /lost+found \) -prune -o -print | sort | while read -r f; do
 		if [ -L "$f" ]; then echo "$f L $(readlink "$f")"
 		elif [ -f "$f" ]; then echo "$f F $(stat -c "%a %u %g %s" "$f") $(md5sum <"$f")"
 		else echo "$f D $(stat -c "%a %u %g" "$f")"; fi
