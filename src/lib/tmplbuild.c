@@ -31,10 +31,23 @@ void vz_progress(vz_ctx *ctx, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	if (ctx->progress)
+	if (ctx->progress) {
 		ctx->progress(line, ctx->progress_data);
-	else if (ctx->verbose >= 0)
-		printf("%s\n", line);
+		return;
+	}
+	if (ctx->verbose < 0)
+		return;
+	/* on a terminal the builders' chatter rewrites one status line;
+	 * otherwise (logs, pipes) every line is kept */
+	static int tty = -1;
+	if (tty < 0)
+		tty = isatty(STDOUT_FILENO);
+	bool chatter = !strncmp(line, "debootstrap: ", 13) || !strncmp(line, "setup: ", 7);
+	if (tty && chatter)
+		printf("\r\033[K%.78s", line);
+	else
+		printf(tty ? "\r\033[K%s\n" : "%s\n", line);
+	fflush(stdout);
 }
 
 static char *def_path(vz_ctx *ctx, const char *name)
@@ -472,6 +485,6 @@ int vz_template_build_locked(vz_ctx *ctx, const char *name, vz_error *err)
 	sigaction(SIGHUP, &ohup, NULL);
 	vz_conf_free(&def);
 	if (!r)
-		vz_log(ctx, 0, VZ_LOG_INFO, "OS template %s is built", name);
+		vz_progress(ctx, "OS template %s is built", name);
 	return r;
 }

@@ -24,24 +24,6 @@ static void usage(FILE *f)
 	      f);
 }
 
-/* On a terminal one status line is rewritten in place; otherwise every
- * line is printed as it comes. */
-static void progress(const char *line, void *data)
-{
-	(void)data;
-	static int tty = -1;
-	if (tty < 0)
-		tty = isatty(STDOUT_FILENO);
-	if (tty) {
-		printf("\r\033[K%.*s", 78, line);
-		if (strncmp(line, "debootstrap:", 12) && strncmp(line, "setup:", 6))
-			putchar('\n');
-	} else {
-		printf("%s\n", line);
-	}
-	fflush(stdout);
-}
-
 static void human(long long b, char *buf, size_t n)
 {
 	const char *u = "BKMGT";
@@ -176,7 +158,6 @@ int main(int argc, char **argv)
 		return err.code;
 	}
 	vz_ctx_set_progname(ctx, "vztmpl");
-	vz_ctx_set_progress(ctx, progress, NULL);
 	int flags = force ? VZ_TMPL_FORCE : 0;
 	int r;
 	if (!strcmp(cmd, "list")) {
