@@ -564,6 +564,13 @@ static int destroy_op(vz_ctx *ctx, struct vz_ct *ct, int a, int b, vz_error *err
 	if (rename(ct->conf_path, gone) < 0)
 		return vz_err_errno(err, VZ_E_DELETE, errno, "CT %u: cannot remove %s",
 				    ct->ctid, ct->conf_path);
+	/* an old version of its template that only this CT stood on goes */
+	const char *t = vz_conf_get(&ct->conf, "OSTEMPLATE");
+	int tl;
+	if (t && vz_template_name_ok(t) && vz_lock_global(ctx, "template", &tl, &e) == 0) {
+		vz_template_gc(ctx, t);
+		vz_unlock(tl);
+	}
 	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Container private area was destroyed");
 	return 0;
 }

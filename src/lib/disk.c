@@ -84,6 +84,10 @@ static int rebuild_area(vz_ctx *ctx, struct vz_ct *ct, bool image, vz_error *err
 		goto fail;
 	if (kb && (r = vz_image_umount(nmnt, err)))
 		goto fail;
+	if (!image && vz_storage_record_layer(neu, layer) < 0) {
+		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot write %s/.layer", neu);
+		goto fail;
+	}
 	return 0;
 fail:
 	(void)vz_image_umount(nmnt, &e);

@@ -190,6 +190,12 @@ int vz_write_idmaps(pid_t pid, uid_t uid_base, gid_t gid_base, vz_error *err);
 /* ---- template.c ---- */
 /* Directory of the unpacked template, built on first use. */
 int vz_template_layer(vz_ctx *ctx, const char *name, char **dir, vz_error *err);
+bool vz_template_version_ok(const char *v);
+int vz_template_install_layer(vz_ctx *ctx, const char *name, const char *tmp, char **dirp,
+			      vz_error *err);
+void vz_template_gc(vz_ctx *ctx, const char *name);
+/* CTs of this root that stand on that version of a layer ("NAME@VER") */
+unsigned vz_template_version_users(vz_ctx *ctx, const char *version);
 bool vz_template_name_ok(const char *name);
 /* TEMPLATE/cache/NAME.tar.* that exists, or NULL */
 char *vz_template_cache(vz_ctx *ctx, const char *name);
@@ -231,6 +237,7 @@ int vz_storage_umount(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
 int vz_storage_destroy(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
 char *vz_storage_layer(vz_ctx *ctx, const struct vz_ct *ct);
 bool vz_storage_is_image(const struct vz_ct *ct);
+int vz_storage_record_layer(const char *area, const char *layer);
 char *vz_storage_backing_mnt(const struct vz_ct *ct);
 int vz_storage_layout_ok(const char *layout);
 

@@ -17,12 +17,41 @@
 #include <linux/mount.h>
 #include "internal.h"
 
+/* The layer an overlay CT stands on: the version it recorded at create
+ * (PRIVATE/.layer, "NAME@VER"), else (made before versions) NAME@0 when
+ * a refresh has kept it so, else the template's current layer. */
 char *vz_storage_layer(vz_ctx *ctx, const struct vz_ct *ct)
 {
+	_cleanup_free_ char *f = xasprintf("%s/.layer", ct->private_dir);
+	_cleanup_free_ char *v = read_file(f, NULL);
+	if (v) {
+		v[strcspn(v, "\n")] = '\0';
+		if (vz_template_version_ok(v))
+			return xasprintf("%s/layers/%s", ctx->template_dir, v);
+	}
 	const char *t = vz_conf_get(&ct->conf, "OSTEMPLATE");
 	if (!t || !vz_template_name_ok(t))
 		return NULL;
-	return xasprintf("%s/layers/%s", ctx->template_dir, t);
+	char *v0 = xasprintf("%s/layers/%s@0", ctx->template_dir, t);
+	if (path_exists(v0))
+		return v0;
+	free(v0);
+	/* the current version, resolved: tree walks do not follow links */
+	_cleanup_free_ char *cur = xasprintf("%s/layers/%s", ctx->template_dir, t);
+	char *real = realpath(cur, NULL);
+	return real ? real : xstrdup(cur);
+}
+
+/* Records which version of its template's layer a new area stands on. */
+int vz_storage_record_layer(const char *area, const char *layer)
+{
+	_cleanup_free_ char *real = realpath(layer, NULL);
+	const char *b = real ? strrchr(real, '/') : NULL;
+	if (!b || !vz_template_version_ok(b + 1))
+		return 0; /* an unversioned layer (busybox built before versions) */
+	_cleanup_free_ char *f = xasprintf("%s/.layer", area);
+	_cleanup_free_ char *line = xasprintf("%s\n", b + 1);
+	return write_file(f, line, strlen(line), O_CREAT | O_TRUNC) < 0 ? -1 : 0;
 }
 
 /* Where a CT's files are: a private area holding root.img is the image
@@ -155,6 +184,9 @@ int vz_storage_create(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
 				    ct->private_dir);
 	}
 	int r = make_area(ctx, ct, tmp, image, layer, err);
+	if (!r && !image && vz_storage_record_layer(tmp, layer) < 0)
+		r = vz_err_errno(err, VZ_E_CREATEPRIV, errno, "CT %u: cannot write %s/.layer",
+				 ct->ctid, tmp);
 	if (!r && rename(tmp, ct->private_dir) < 0)
 		r = vz_err_errno(err, VZ_E_CREATEPRIV, errno,
 				 "CT %u: cannot create private area %s", ct->ctid,

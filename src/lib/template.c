@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <archive.h>
 #include <archive_entry.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "internal.h"
 
 #define BUSYBOX_BIN "/bin/busybox"
@@ -514,6 +516,96 @@ int vz_tree_diff_copy(const char *src, const char *base, const char *dst, vz_err
 	return r ? r : whiteouts(src, base, dst, err);
 }
 
+/* "NAME@VERSION": a version of a template's layer, as a CT records it */
+bool vz_template_version_ok(const char *v)
+{
+	const char *at = v ? strchr(v, '@') : NULL;
+	if (!at || at == v || !at[1] || strlen(v) > 160)
+		return false;
+	_cleanup_free_ char *name = strndup(v, (size_t)(at - v));
+	if (!vz_template_name_ok(name))
+		return false;
+	for (const char *p = at + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+/* The version layers/NAME stands for now (malloc'ed "NAME@VER"), or NULL */
+static char *current_version(const char *layers, const char *name)
+{
+	_cleanup_free_ char *link = xasprintf("%s/%s", layers, name);
+	char target[192];
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0)
+		return NULL;
+	target[n] = '\0';
+	return vz_template_version_ok(target) ? xstrdup(target) : NULL;
+}
+
+/* Puts the tree at tmp in place as a new version of the template's layer,
+ * layers/NAME@VERSION, and points layers/NAME (a symlink, swapped in one
+ * rename) at it. CTs made earlier keep the version they were made from:
+ * a refreshed template never changes a CT underneath it. */
+int vz_template_install_layer(vz_ctx *ctx, const char *name, const char *tmp, char **dirp,
+			      vz_error *err)
+{
+	_cleanup_free_ char *layers = xasprintf("%s/layers", ctx->template_dir);
+	_cleanup_free_ char *link = xasprintf("%s/%s", layers, name);
+	struct stat st;
+	/* a layer made before versions: it becomes version 0, which the CTs
+	 * made from it (and knowing no version) use */
+	if (lstat(link, &st) == 0 && S_ISDIR(st.st_mode)) {
+		_cleanup_free_ char *v0 = xasprintf("%s/%s@0", layers, name);
+		if (rename(link, v0) < 0)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot rename %s", link);
+	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	_cleanup_free_ char *ver = xasprintf("%s@%lld%09ld", name, (long long)ts.tv_sec,
+					     ts.tv_nsec);
+	_cleanup_free_ char *vdir = xasprintf("%s/%s", layers, ver);
+	_cleanup_free_ char *ltmp = xasprintf("%s/.link-%s-%d", layers, name, (int)getpid());
+	(void)unlink(ltmp);
+	if (rename(tmp, vdir) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot rename %s", tmp);
+	if (symlink(ver, ltmp) < 0 || rename(ltmp, link) < 0) {
+		int e = errno;
+		(void)unlink(ltmp);
+		(void)rename(vdir, tmp);
+		return vz_err_errno(err, VZ_E_SYSTEM, e, "cannot point %s at %s", link, ver);
+	}
+	if (dirp)
+		*dirp = xstrdup(vdir);
+	vz_template_gc(ctx, name);
+	return 0;
+}
+
+/* Versions of name's layer that are not current and no CT of this root
+ * stands on go (renamed out of sight first, then removed). */
+void vz_template_gc(vz_ctx *ctx, const char *name)
+{
+	_cleanup_free_ char *layers = xasprintf("%s/layers", ctx->template_dir);
+	_cleanup_free_ char *cur = current_version(layers, name);
+	DIR *d = opendir(layers);
+	if (!d)
+		return;
+	size_t nl = strlen(name);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		if (strncmp(e->d_name, name, nl) || e->d_name[nl] != '@' ||
+		    !vz_template_version_ok(e->d_name) || (cur && !strcmp(cur, e->d_name)) ||
+		    vz_template_version_users(ctx, e->d_name))
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", layers, e->d_name);
+		_cleanup_free_ char *gone = xasprintf("%s/.build-gc-%s@%d", layers, e->d_name,
+						      (int)getpid());
+		if (rename(p, gone) == 0)
+			(void)rm_rf(gone);
+	}
+	closedir(d);
+}
+
 int vz_template_layer(vz_ctx *ctx, const char *name, char **dirp, vz_error *err)
 {
 	*dirp = NULL;
@@ -521,9 +613,10 @@ int vz_template_layer(vz_ctx *ctx, const char *name, char **dirp, vz_error *err)
 		return vz_err(err, VZ_E_BADVALUE, "invalid OS template name %.64s", name);
 	_cleanup_free_ char *layers = xasprintf("%s/layers", ctx->template_dir);
 	_cleanup_free_ char *dir = xasprintf("%s/%s", layers, name);
-	if (path_exists(dir)) {
-		*dirp = dir;
-		dir = NULL;
+	/* the version it is now, resolved: a CT records it */
+	char *real = realpath(dir, NULL);
+	if (real) {
+		*dirp = real;
 		return 0;
 	}
 	_cleanup_free_ char *tarball = vz_template_cache(ctx, name);
@@ -536,10 +629,9 @@ int vz_template_layer(vz_ctx *ctx, const char *name, char **dirp, vz_error *err)
 	int r = vz_lock_global(ctx, "template", &lfd, err);
 	if (r)
 		return r;
-	if (path_exists(dir)) { /* made by another vzctl while we waited */
+	if ((real = realpath(dir, NULL))) { /* made by another vzctl while we waited */
 		vz_unlock(lfd);
-		*dirp = dir;
-		dir = NULL;
+		*dirp = real;
 		return 0;
 	}
 	if (!tarball && !busybox) {
@@ -547,10 +639,8 @@ int vz_template_layer(vz_ctx *ctx, const char *name, char **dirp, vz_error *err)
 		 * Virtuozzo 7's create does */
 		r = vz_template_build_locked(ctx, name, err);
 		vz_unlock(lfd);
-		if (!r) {
-			*dirp = dir;
-			dir = NULL;
-		}
+		if (!r && !(*dirp = realpath(dir, NULL)))
+			r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot resolve %s", dir);
 		return r;
 	}
 	_cleanup_free_ char *tmp = xasprintf("%s/.tmp-%s-%d", layers, name, (int)getpid());
@@ -560,14 +650,10 @@ int vz_template_layer(vz_ctx *ctx, const char *name, char **dirp, vz_error *err)
 	}
 	vz_log(ctx, 0, VZ_LOG_INFO, "Creating OS template %s", name);
 	r = tarball ? vz_template_unpack(tarball, tmp, err) : build_busybox(tmp, err);
-	if (!r && rename(tmp, dir) < 0)
-		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot rename %s", tmp);
+	if (!r)
+		r = vz_template_install_layer(ctx, name, tmp, dirp, err);
 	if (r)
 		(void)rm_rf(tmp);
 	vz_unlock(lfd);
-	if (!r) {
-		*dirp = dir;
-		dir = NULL;
-	}
 	return r;
 }

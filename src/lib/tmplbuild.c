@@ -453,7 +453,6 @@ int vz_template_build_locked(vz_ctx *ctx, const char *name, vz_error *err)
 	if (r)
 		return r;
 	_cleanup_free_ char *layers = xasprintf("%s/layers", ctx->template_dir);
-	_cleanup_free_ char *layer = xasprintf("%s/%s", layers, name);
 	_cleanup_free_ char *tmp = xasprintf("%s/.build-%s@%d", layers, name, (int)getpid());
 	if (mkdir_p(layers, 0755) < 0) {
 		vz_conf_free(&def);
@@ -474,11 +473,8 @@ int vz_template_build_locked(vz_ctx *ctx, const char *name, vz_error *err)
 	sigaction(SIGHUP, &sa, &ohup);
 	r = build(ctx, name, &def, tmp, err);
 	_cleanup_free_ char *root = xasprintf("%s/root", tmp);
-	_cleanup_free_ char *old = xasprintf("%s/old", tmp);
-	if (!r && path_exists(layer) && rename(layer, old) < 0)
-		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot replace %s", layer);
-	if (!r && rename(root, layer) < 0)
-		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot rename %s", root);
+	if (!r)
+		r = vz_template_install_layer(ctx, name, root, NULL, err);
 	(void)rm_rf(tmp);
 	sigaction(SIGINT, &oint, NULL);
 	sigaction(SIGTERM, &oterm, NULL);

@@ -53,6 +53,28 @@ static unsigned users_of(vz_ctx *ctx, const char *name, unsigned *mounted, char 
 	return users;
 }
 
+unsigned vz_template_version_users(vz_ctx *ctx, const char *version)
+{
+	unsigned *all = NULL;
+	size_t n = 0;
+	vz_error e;
+	unsigned users = 0;
+	if (vz_list_ids(ctx, &all, &n, &e))
+		return 1; /* cannot tell: keep it */
+	for (size_t i = 0; i < n; i++) {
+		struct vz_ct ct;
+		if (vz_ct_load(ctx, all[i], &ct, &e))
+			continue;
+		_cleanup_free_ char *l = vz_storage_is_image(&ct) ? NULL : vz_storage_layer(ctx, &ct);
+		const char *b = l ? strrchr(l, '/') : NULL;
+		if (b && !strcmp(b + 1, version))
+			users++;
+		vz_ct_free(&ct);
+	}
+	free(all);
+	return users;
+}
+
 int vz_template_build(vz_ctx *ctx, const char *name, int flags, vz_error *err)
 {
 	if (!vz_template_name_ok(name))
@@ -66,17 +88,11 @@ int vz_template_build(vz_ctx *ctx, const char *name, int flags, vz_error *err)
 	if (r)
 		return r;
 	_cleanup_free_ char *cache = vz_template_cache(ctx, name);
-	char ids[256];
-	unsigned mounted;
+	/* a rebuild is a new version of the layer: CTs keep theirs */
 	if (cache && !(flags & VZ_TMPL_FORCE))
 		r = vz_err(err, VZ_E_TMPLEXISTS,
 			   "OS template %s is cached already (%s); --force rebuilds it", name,
 			   cache);
-	else if (users_of(ctx, name, &mounted, ids, sizeof(ids)) && mounted)
-		/* their overlays stand on the layer a rebuild replaces */
-		r = vz_err(err, VZ_E_TMPLBUSY,
-			   "OS template %s is in use by mounted CTs (%s); stop them first",
-			   name, ids);
 	else
 		r = vz_template_build_locked(ctx, name, err);
 	vz_unlock(lfd);
@@ -96,16 +112,21 @@ int vz_template_remove(vz_ctx *ctx, const char *name, vz_error *err)
 	_cleanup_free_ char *gone = xasprintf("%s/layers/.build-%s-removed@%d",
 					      ctx->template_dir, name, (int)getpid());
 	char ids[256];
-	if (!cache && !path_exists(layer))
+	struct stat st;
+	bool layered = lstat(layer, &st) == 0;
+	if (!cache && !layered)
 		r = vz_err(err, VZ_E_NOTEMPLATE, "OS template %s is not cached", name);
 	else if (users_of(ctx, name, NULL, ids, sizeof(ids)))
 		r = vz_err(err, VZ_E_TMPLBUSY,
 			   "OS template %s is the base of CTs %s; destroy them first", name, ids);
 	else if (cache && unlink(cache) < 0)
 		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot remove %s", cache);
-	/* the layer goes out of sight in one rename, then away */
-	else if (path_exists(layer) && (rename(layer, gone) < 0 || rm_rf(gone) < 0))
+	/* the layer goes out of sight in one rename (a symlink or, made
+	 * before versions, a directory), then away, then every version */
+	else if (layered && (rename(layer, gone) < 0 || rm_rf(gone) < 0))
 		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot remove %s", layer);
+	if (!r)
+		vz_template_gc(ctx, name);
 	vz_unlock(lfd);
 	return r;
 }
@@ -134,23 +155,13 @@ int vz_template_import(vz_ctx *ctx, const char *file, const char *as, int flags,
 	_cleanup_free_ char *old = vz_template_cache(ctx, name);
 	_cleanup_free_ char *cdir = xasprintf("%s/cache", ctx->template_dir);
 	_cleanup_free_ char *ldir = xasprintf("%s/layers", ctx->template_dir);
-	_cleanup_free_ char *layer = xasprintf("%s/%s", ldir, name);
 	_cleanup_free_ char *tmp = xasprintf("%s/.build-%s-import@%d", ldir, name, (int)getpid());
 	_cleanup_free_ char *dst = xasprintf("%s/%s%s", cdir, name, suffix);
 	_cleanup_free_ char *dtmp = xasprintf("%s/.%s%s.tmp-%d", cdir, name, suffix, (int)getpid());
 	_cleanup_free_ char *root = xasprintf("%s/root", tmp);
-	_cleanup_free_ char *oldl = xasprintf("%s/old", tmp);
-	char ids[256];
-	unsigned mounted = 0;
 	if (old && !(flags & VZ_TMPL_FORCE)) {
 		r = vz_err(err, VZ_E_TMPLEXISTS,
 			   "OS template %s is cached already (%s); --force replaces it", name, old);
-		goto out;
-	}
-	if (users_of(ctx, name, &mounted, ids, sizeof(ids)) && mounted) {
-		r = vz_err(err, VZ_E_TMPLBUSY,
-			   "OS template %s is in use by mounted CTs (%s); stop them first", name,
-			   ids);
 		goto out;
 	}
 	if (mkdir_p(cdir, 0755) < 0 || mkdir_p(root, 0755) < 0) {
@@ -170,11 +181,12 @@ int vz_template_import(vz_ctx *ctx, const char *file, const char *as, int flags,
 	bool synced = fd >= 0 && fsync(fd) == 0;
 	if (fd >= 0)
 		close(fd);
-	if (!synced || (old && strcmp(old, dst) && unlink(old) < 0) || rename(dtmp, dst) < 0 ||
-	    (path_exists(layer) && rename(layer, oldl) < 0) || rename(root, layer) < 0) {
+	if (!synced || (old && strcmp(old, dst) && unlink(old) < 0) || rename(dtmp, dst) < 0) {
 		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot store OS template %s", name);
 		goto out;
 	}
+	if ((r = vz_template_install_layer(ctx, name, root, NULL, err)))
+		goto out;
 	vz_log(ctx, 0, VZ_LOG_INFO, "OS template %s imported", name);
 out:
 	(void)unlink(dtmp);
@@ -231,7 +243,7 @@ static void scan(const char *dir, const char *suffix, int what, struct vz_tmpl_i
 			nm = strndup(e->d_name, l - k);
 		} else if (what == 1) {
 			nm = vz_template_name_of(e->d_name);
-		} else {
+		} else if (!strchr(e->d_name, '@')) { /* versions are not names */
 			nm = xstrdup(e->d_name);
 		}
 		struct vz_tmpl_info *t = nm ? entry(list, n, cap, nm) : NULL;

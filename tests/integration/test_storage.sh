@@ -217,10 +217,12 @@ test_bad_disk_input_and_faults_leave_every_ct_as_it_was() {
 	assert_no_disk_leftovers 101
 	# an overlay CT whose template layer is gone
 	mk_ct 102
-	mv "$VZ_ROOT/vz/template/layers/busybox" "$VZ_ROOT/vz/template/layers/.gone"
+	local layer
+	layer=$(cat "$VZ_ROOT/vz/private/102/.layer") || fail "102 records no layer"
+	mv "$VZ_ROOT/vz/template/layers/$layer" "$VZ_ROOT/vz/template/layers/.gone"
 	expect_code 91 vzctl start 102
 	assert_contains "$LAST_ERR" "template layer" "the error"
-	mv "$VZ_ROOT/vz/template/layers/.gone" "$VZ_ROOT/vz/template/layers/busybox"
+	mv "$VZ_ROOT/vz/template/layers/.gone" "$VZ_ROOT/vz/template/layers/$layer"
 	expect_code 0 vzctl start 102
 	expect_code 0 vzctl stop 102
 }

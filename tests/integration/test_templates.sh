@@ -238,7 +238,7 @@ test_import_takes_an_openvz_cache_and_refuses_broken_ones() {
 	expect_code 91 "$VZ_BIN_DIR/vztmpl" import "$d/missing-1.tar.gz"
 	# nothing of the failures kept: no cache, no layer, nothing half made
 	local left
-	left=$(ls -A "$VZ_ROOT/vz/template/cache" "$VZ_ROOT/vz/template/layers" 2>/dev/null | grep -v -e '^busybox$' -e '^$' -e ':$')
+	left=$(ls -A "$VZ_ROOT/vz/template/cache" "$VZ_ROOT/vz/template/layers" 2>/dev/null | grep -v -e '^busybox' -e '^$' -e ':$')
 	[ -z "$left" ] || fail "left behind: $left"
 	expect_code 91 vzctl create 101 --ostemplate cut-1-x86_64
 	expect_code 0 "$VZ_BIN_DIR/vztmpl" import "$d/mycentos-7-x86_64.tar.gz"
@@ -317,4 +317,39 @@ test_console_gives_a_login_on_the_cts_console_and_detaches() {
 	expect_status 101 "exist mounted running"
 	expect_code 0 vzctl stop 101
 	[ ! -e "$VZ_ROOT/run/vz/101.sock" ] || fail "the console socket outlived the CT"
+}
+
+test_a_refreshed_template_is_a_new_layer_and_old_cts_keep_theirs() {
+	local d
+	d=$(scratch)
+	mkdir -p "$d/tree"
+	expect_code 0 vzctl create 100
+	cp -a "$VZ_ROOT/vz/template/layers/busybox/." "$d/tree/"
+	expect_code 0 vzctl destroy 100
+	echo one >"$d/tree/etc/tversion"
+	tar -C "$d/tree" --numeric-owner -czf "$d/mine-1-x86_64.tar.gz" . || fail "tar"
+	expect_code 0 "$VZ_BIN_DIR/vztmpl" import "$d/mine-1-x86_64.tar.gz"
+	expect_code 0 vzctl create 101 --ostemplate mine-1-x86_64
+	expect_code 0 vzctl start 101
+	# the refresh, while 101 runs on the old version
+	echo two >"$d/tree/etc/tversion"
+	tar -C "$d/tree" --numeric-owner -czf "$d/mine-1-x86_64.tar.gz" . || fail "tar"
+	expect_code 0 "$VZ_BIN_DIR/vztmpl" import "$d/mine-1-x86_64.tar.gz" --force
+	expect_code 0 vzctl create 102 --ostemplate mine-1-x86_64
+	expect_code 0 vzctl start 102
+	in_ct 101 'cat /etc/tversion'
+	assert_eq "$LAST_OUT" one "the running CT's template after a refresh"
+	in_ct 102 'cat /etc/tversion'
+	assert_eq "$LAST_OUT" two "a new CT's template"
+	expect_code 0 vzctl restart 101
+	in_ct 101 'cat /etc/tversion'
+	assert_eq "$LAST_OUT" one "the old CT's template after its restart"
+	local n
+	n=$(ls -d "$VZ_ROOT"/vz/template/layers/mine-1-x86_64@* | wc -l)
+	assert_eq "$n" 2 "versions while both CTs exist"
+	expect_code 0 vzctl stop 101
+	expect_code 0 vzctl destroy 101
+	n=$(ls -d "$VZ_ROOT"/vz/template/layers/mine-1-x86_64@* | wc -l)
+	assert_eq "$n" 1 "versions once the old CT is gone"
+	expect_code 0 vzctl stop 102
 }
