@@ -121,6 +121,24 @@ VZ_PUBLIC int vz_ct_convert(vz_ctx *ctx, unsigned ctid, const char *layout, vz_e
 VZ_PUBLIC int vz_ct_compact(vz_ctx *ctx, unsigned ctid, unsigned long long *trimmed,
 			    vz_error *err);
 
+/* Snapshots of the CT's own files (its image or overlay upper layer),
+ * consistent for a running CT (frozen while taken). */
+struct vz_snapshot {
+	char uuid[40];
+	char name[128];
+	time_t date;
+	bool running;         /* taken while the CT ran */
+};
+VZ_PUBLIC int vz_ct_snapshot(vz_ctx *ctx, unsigned ctid, const char *name, char *uuid,
+			     size_t n, vz_error *err);
+VZ_PUBLIC int vz_ct_snapshot_list(vz_ctx *ctx, unsigned ctid, struct vz_snapshot **list,
+				  size_t *n, vz_error *err);
+/* id: the snapshot's UUID or its name. A running CT is restarted. */
+VZ_PUBLIC int vz_ct_snapshot_switch(vz_ctx *ctx, unsigned ctid, const char *id,
+				    vz_error *err);
+VZ_PUBLIC int vz_ct_snapshot_delete(vz_ctx *ctx, unsigned ctid, const char *id,
+				    vz_error *err);
+
 /* Attaches the terminal to the running CT's console until Esc . (or the
  * CT stops); another attach takes the console over. */
 VZ_PUBLIC int vz_ct_console(vz_ctx *ctx, unsigned ctid, vz_error *err);

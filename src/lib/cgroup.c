@@ -339,3 +339,31 @@ long vz_cg_count_procs(const struct vz_cgroups *cg, const char *rel)
 	}
 	return -1;
 }
+
+/* Freezes (or thaws) every task of the CT's cgroup and waits until the
+ * kernel says they are: v1's freezer, or v2's cgroup.freeze. */
+int vz_cg_freeze(const struct vz_cgroups *cg, const char *rel, bool freeze, vz_error *err)
+{
+	for (size_t i = 0; i < cg->n; i++) {
+		const struct vz_cg_hier *h = &cg->h[i];
+		bool v1 = !h->v2 && vz_cg_has(h, "freezer");
+		_cleanup_free_ char *dir = xasprintf("%s/%s", h->mnt, rel);
+		_cleanup_free_ char *ctl = xasprintf("%s/%s", dir, v1 ? "freezer.state" : "cgroup.freeze");
+		if ((!v1 && !h->v2) || access(ctl, W_OK) < 0)
+			continue;
+		const char *want = v1 ? (freeze ? "FROZEN" : "THAWED") : (freeze ? "1" : "0");
+		if (write_file(ctl, want, strlen(want), 0) < 0)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot write %s", ctl);
+		_cleanup_free_ char *ev = xasprintf("%s/cgroup.events", dir);
+		for (int t = 0; t < 1000; t++) { /* up to 10 s */
+			_cleanup_free_ char *st = read_file(v1 ? ctl : ev, NULL);
+			if (st && (v1 ? !strncmp(st, want, strlen(want))
+				      : (strstr(st, freeze ? "frozen 1" : "frozen 0") != NULL)))
+				return 0;
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+		}
+		return vz_err(err, VZ_E_SYSTEM, "%s did not become %s", dir, want);
+	}
+	return vz_err(err, VZ_E_SYSTEM, "no freezer for %s (v1 freezer or v2 cgroup.freeze)", rel);
+}

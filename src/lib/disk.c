@@ -22,9 +22,20 @@ static char *pfile(const struct vz_ct *ct, const char *name)
  * removed. RENAME_EXCHANGE: at every instant one whole area is in place. */
 static int swap_area(struct vz_ct *ct, const char *dir, vz_error *err)
 {
-	if (renameat2(AT_FDCWD, dir, AT_FDCWD, ct->private_dir, RENAME_EXCHANGE) < 0)
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot swap in %s",
+	/* the CT's snapshots go along with it */
+	_cleanup_free_ char *snaps = pfile(ct, "snapshots");
+	_cleanup_free_ char *nsnaps = xasprintf("%s/snapshots", dir);
+	bool moved = path_exists(snaps);
+	if (moved && rename(snaps, nsnaps) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot move %s", ct->ctid,
+				    snaps);
+	if (renameat2(AT_FDCWD, dir, AT_FDCWD, ct->private_dir, RENAME_EXCHANGE) < 0) {
+		int e = errno;
+		if (moved)
+			(void)rename(nsnaps, snaps);
+		return vz_err_errno(err, VZ_E_SYSTEM, e, "CT %u: cannot swap in %s",
 				    ct->ctid, dir);
+	}
 	_cleanup_free_ char *mnt = xasprintf("%s/mnt", dir);
 	(void)vz_image_umount(mnt, NULL);
 	(void)rm_rf(dir);

@@ -286,3 +286,63 @@ int vz_image_usage(const char *mnt, unsigned long long *used_kb, unsigned long l
 	*used_inodes = sv.f_files - sv.f_ffree;
 	return 0;
 }
+
+/* Copies an image keeping its holes: a reflink where the file system can
+ * (btrfs, xfs: instant), else the data extents only (SEEK_DATA/SEEK_HOLE
+ * with copy_file_range). dst is created, never overwritten. */
+int vz_image_copy(const char *src, const char *dst, vz_error *err)
+{
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot open %s", src);
+	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (out < 0) {
+		int e = errno;
+		close(in);
+		return vz_err_errno(err, VZ_E_SYSTEM, e, "cannot create %s", dst);
+	}
+	struct stat st;
+	int r = fstat(in, &st) < 0 ? -1 : 0;
+	if (!r && ioctl(out, FICLONE, in) < 0) {
+		r = ftruncate(out, st.st_size);
+		off_t pos = 0;
+		while (!r && pos < st.st_size) {
+			off_t data = lseek(in, pos, SEEK_DATA);
+			if (data < 0) /* ENXIO: only a hole is left */
+				break;
+			off_t hole = lseek(in, data, SEEK_HOLE);
+			if (hole < 0) {
+				r = -1;
+				break;
+			}
+			off_t a = data, b = data;
+			while (!r && a < hole) {
+				ssize_t n = copy_file_range(in, &a, out, &b, (size_t)(hole - a), 0);
+				if (n <= 0)
+					r = -1;
+			}
+			pos = hole;
+		}
+	}
+	if (!r)
+		r = fsync(out);
+	int e = errno;
+	close(in);
+	close(out);
+	if (r) {
+		(void)unlink(dst);
+		return vz_err_errno(err, VZ_E_SYSTEM, e, "cannot copy %s to %s", src, dst);
+	}
+	return 0;
+}
+
+/* Holds an image's file system still (FIFREEZE) while it is copied. */
+int vz_image_fsfreeze(const char *mnt, bool freeze)
+{
+	int fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = ioctl(fd, freeze ? FIFREEZE : FITHAW, 0);
+	close(fd);
+	return r;
+}

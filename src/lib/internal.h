@@ -180,6 +180,7 @@ int vz_cg_open_v2(const struct vz_cgroups *cg, const char *rel, vz_error *err);
 bool vz_cg_has(const struct vz_cg_hier *h, const char *ctrl);
 /* Kills what is left and removes the CT's cgroups bottom-up. */
 int vz_cg_destroy(const struct vz_cgroups *cg, const char *rel);
+int vz_cg_freeze(const struct vz_cgroups *cg, const char *rel, bool freeze, vz_error *err);
 long vz_cg_count_procs(const struct vz_cgroups *cg, const char *rel);
 char *vz_cg_rel(const vz_ctx *ctx, unsigned ctid);
 
@@ -247,6 +248,8 @@ int vz_image_create(const char *path, unsigned long long kb, unsigned long long 
 int vz_image_mount(const char *img, const char *dir, vz_error *err);
 int vz_image_umount(const char *dir, vz_error *err);
 int vz_image_grow(const char *img, const char *mnt, unsigned long long kb, vz_error *err);
+int vz_image_copy(const char *src, const char *dst, vz_error *err);
+int vz_image_fsfreeze(const char *mnt, bool freeze);
 int vz_image_compact(const char *mnt, unsigned long long *trimmed, vz_error *err);
 int vz_image_usage(const char *mnt, unsigned long long *used_kb, unsigned long long *total_kb,
 		   unsigned long long *used_inodes, unsigned long long *total_inodes);

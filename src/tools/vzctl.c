@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "vz.h"
 
@@ -32,6 +33,8 @@ static void usage(FILE *f)
 		"              [--description D] [--layout overlay|image] [resource options]\n"
 		"  convert CTID --layout overlay|image   (stopped CT)\n"
 		"  compact CTID        give an image's freed blocks back to the host\n"
+		"  snapshot CTID [--name N]          snapshot-list CTID [-H|--no-header]\n"
+		"  snapshot-switch CTID --id UUID|NAME   snapshot-delete CTID --id UUID|NAME\n"
 		"  start CTID [--wait] [--force]     stop CTID [--fast]\n"
 		"  restart CTID [--wait] [--fast]    status CTID\n"
 		"  stat CTID    the CT's beancounters: held, maxheld, barrier, limit, failcnt\n"
@@ -70,6 +73,8 @@ struct cmd_opts {
 	const char *ipadd[MAX_PARAMS], *ipdel[MAX_PARAMS];
 	const char *netif_add[MAX_PARAMS], *netif_del[MAX_PARAMS];
 	const char *nameserver[MAX_PARAMS], *searchdomain[MAX_PARAMS];
+	const char *id;
+	bool noheader;
 	const char *userpasswd[MAX_PARAMS];
 	size_t nuserpasswd;
 	bool other; /* any option besides --userpasswd */
@@ -78,7 +83,7 @@ struct cmd_opts {
 enum { O_OSTEMPLATE = 256, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_WAIT, O_FORCE,
        O_FAST, O_SAVE, O_ONBOOT, O_HELP, O_IPADD, O_IPDEL, O_NETIF_ADD,
        O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN, O_IFNAME, O_BRIDGE, O_MAC, O_HOST_IFNAME,
-       O_HOST_MAC, O_GW, O_USERPASSWD, O_LAYOUT, O_RES = 512 };
+       O_HOST_MAC, O_GW, O_USERPASSWD, O_LAYOUT, O_ID, O_NOHDR, O_RES = 512 };
 
 /* Which options each command takes; everything else is refused. */
 static const struct {
@@ -87,6 +92,8 @@ static const struct {
 } cmd_options[] = {
 	{"create", {O_OSTEMPLATE, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_LAYOUT}},
 	{"convert", {O_LAYOUT}}, {"compact", {0}},
+	{"snapshot", {O_NAME}}, {"snapshot-list", {O_NOHDR}}, {"snapshot-switch", {O_ID}},
+	{"snapshot-delete", {O_ID}},
 	{"start", {O_WAIT, O_FORCE}},
 	{"stop", {O_FAST}},
 	{"restart", {O_WAIT, O_FAST, O_FORCE}},
@@ -121,6 +128,8 @@ static const struct option base_opts[] = {
 	{"gw", required_argument, NULL, O_GW},
 	{"userpasswd", required_argument, NULL, O_USERPASSWD},
 	{"layout", required_argument, NULL, O_LAYOUT},
+	{"id", required_argument, NULL, O_ID},
+	{"no-header", no_argument, NULL, O_NOHDR},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -178,7 +187,9 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 	o->set.netif_del = o->netif_del;
 	o->set.nameserver = o->nameserver;
 	o->set.searchdomain = o->searchdomain;
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+H", lo, NULL)) != -1) {
+		if (c == 'H')
+			c = O_NOHDR;
 		if (c == O_HELP) {
 			usage(stdout);
 			exit(0);
@@ -235,6 +246,8 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 		case O_HOSTNAME: o->create.hostname = o->set.hostname = optarg; break;
 		case O_CONFIG: o->create.config = optarg; break;
 		case O_LAYOUT: o->create.layout = optarg; break;
+		case O_ID: o->id = optarg; break;
+		case O_NOHDR: o->noheader = true; break;
 		case O_DESC: o->create.description = o->set.description = optarg; break;
 		case O_WAIT: o->wait = true; break;
 		case O_FORCE: o->force = true; break;
@@ -338,6 +351,31 @@ static int run(vz_ctx *ctx, const char *cmd, unsigned ctid, int argc, char **arg
 			return usage_error("%s: --layout overlay|image is needed", cmd,
 					   VZ_E_NOTENOUGH);
 		r = vz_ct_convert(ctx, ctid, o.create.layout, &err);
+	} else if (!strcmp(cmd, "snapshot")) {
+		char uuid[64];
+		if ((r = vz_ct_snapshot(ctx, ctid, o.create.name, uuid, sizeof(uuid), &err)) == 0)
+			printf("Snapshot %s of CT %u taken\n", uuid, ctid);
+	} else if (!strcmp(cmd, "snapshot-list")) {
+		struct vz_snapshot *l = NULL;
+		size_t n = 0;
+		if ((r = vz_ct_snapshot_list(ctx, ctid, &l, &n, &err)) == 0) {
+			if (!o.noheader)
+				printf("%-36s %-19s %-7s %s\n", "UUID", "DATE", "STATE", "NAME");
+			for (size_t i = 0; i < n; i++) {
+				char date[32];
+				struct tm tm;
+				localtime_r(&l[i].date, &tm);
+				strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+				printf("%-36s %-19s %-7s %s\n", l[i].uuid, date,
+				       l[i].running ? "running" : "stopped", l[i].name);
+			}
+			free(l);
+		}
+	} else if (!strcmp(cmd, "snapshot-switch")) {
+		r = vz_ct_snapshot_switch(ctx, ctid, o.id, &err);
+	} else if (!strcmp(cmd, "snapshot-delete")) {
+		if ((r = vz_ct_snapshot_delete(ctx, ctid, o.id, &err)) == 0)
+			printf("Snapshot %s of CT %u deleted\n", o.id, ctid);
 	} else if (!strcmp(cmd, "compact")) {
 		unsigned long long trimmed = 0;
 		if ((r = vz_ct_compact(ctx, ctid, &trimmed, &err)) == 0)

@@ -247,3 +247,64 @@ test_a_create_killed_halfway_leaves_nothing_a_later_create_trips_on() {
 	[ -z "$(ls -A "$VZ_ROOT/vz/private")" ] || fail "left in private/: $(ls -a "$VZ_ROOT/vz/private")"
 	assert_no_disk_leftovers 101
 }
+
+test_snapshot_then_switch_back_drops_later_changes_in_every_layout() {
+	local lay id n=0
+	for lay in "" "--diskspace 48M" "--layout image --diskspace 48M"; do
+		n=$((n + 1))
+		# shellcheck disable=SC2086
+		mk_ct "10$n" $lay
+		expect_code 0 vzctl start "10$n"
+		in_ct "10$n" 'echo before >/root/f; sync'
+		# taken while running: consistent, the CT frozen meanwhile and running after
+		expect_code 0 vzctl snapshot "10$n" --name clean
+		assert_match "$LAST_OUT" '^Snapshot [0-9a-f-]{36} of CT' "snapshot's report"
+		id=$(awk '{print $2}' <<<"$LAST_OUT")
+		expect_status "10$n" "exist mounted running"
+		in_ct "10$n" 'echo after >/root/f; echo new >/root/g; rm /bin/vi'
+		expect_code 0 vzctl snapshot-list "10$n" -H
+		assert_match "$LAST_OUT" "^$id [0-9-]+ [0-9:]+ +running +clean\$" "snapshot-list ($lay)"
+		expect_code 0 vzctl snapshot-switch "10$n" --id clean
+		expect_status "10$n" "exist mounted running"
+		in_ct "10$n" 'cat /root/f; ls /root; test -e /bin/vi && echo vi'
+		assert_eq "$LAST_OUT" $'before\nf\nvi' "files after switching back ($lay)"
+		# a stopped CT switches too, and the snapshot stays for another switch
+		in_ct "10$n" 'echo again >/root/f'
+		expect_code 0 vzctl stop "10$n"
+		expect_code 0 vzctl snapshot-switch "10$n" --id "$id"
+		expect_status "10$n" "exist unmounted down"
+		expect_code 0 vzctl start "10$n"
+		in_ct "10$n" 'cat /root/f'
+		assert_eq "$LAST_OUT" before "after a second switch ($lay)"
+		expect_code 0 vzctl snapshot-delete "10$n" --id "$id"
+		expect_code 0 vzctl snapshot-list "10$n" -H
+		assert_eq "$LAST_OUT" "" "snapshot-list after delete"
+		expect_code 0 vzctl stop "10$n"
+		assert_no_disk_leftovers "10$n"
+	done
+}
+
+test_snapshots_go_along_with_a_convert_and_bad_ids_are_refused() {
+	mk_ct 101 --diskspace 64M
+	expect_code 0 vzctl start 101
+	in_ct 101 'echo one >/root/f'
+	expect_code 0 vzctl stop 101
+	expect_code 0 vzctl snapshot 101 --name one
+	expect_code 0 vzctl convert 101 --layout image
+	expect_code 0 vzctl snapshot-list 101 -H
+	assert_match "$LAST_OUT" ' one$' "the snapshot after convert"
+	expect_code 0 vzctl start 101
+	in_ct 101 'echo two >/root/f'
+	expect_code 0 vzctl snapshot-switch 101 --id one
+	in_ct 101 'cat /root/f'
+	assert_eq "$LAST_OUT" one "switched back across a convert"
+	expect_code 0 vzctl stop 101
+	expect_code 21 vzctl snapshot-switch 101 --id no-such
+	assert_one_line_error
+	expect_code 21 vzctl snapshot-delete 101 --id 00000000-0000-0000-0000-000000000000
+	expect_code 27 vzctl snapshot-delete 101
+	expect_code 27 vzctl snapshot-switch 101
+	expect_code 14 vzctl snapshot 999
+	expect_code 0 vzctl destroy 101
+	assert_no_disk_leftovers 101
+}
