@@ -161,7 +161,7 @@ int vz_image_mount(const char *img, const char *dir, vz_error *err)
 	if (lfd < 0)
 		return -lfd;
 	int r = 0;
-	if (mount(dev, dir, "ext4", MS_NOATIME, "errors=remount-ro") < 0)
+	if (mount(dev, dir, "ext4", MS_NOATIME, "errors=remount-ro,noinit_itable") < 0)
 		r = vz_err_errno(err, VZ_E_MOUNT, errno,
 				 "cannot mount %s (a corrupt or foreign image?)", img);
 	/* mounted: the device is the mount's now, cleared when it goes;
