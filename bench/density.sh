@@ -93,7 +93,7 @@ run_vz() { # label create-options...
 	read -r -a after <<<"$(snapshot_mem)"
 	CACHE[$label]=$(per_ct $((after[0] - before[0])))
 	USED[$label]=$(per_ct $((after[1] - before[1])))
-	DISK[$label]=$(du -sk "$VZ_ROOT/vz/private" | awk -v n="$N" '{printf "%.1f", $1 / n / 1024}')
+	DISK[$label]=$(du -skx "$VZ_ROOT/vz/private" | awk -v n="$N" '{printf "%.1f", $1 / n / 1024}')
 	CREATE[$label]=$(awk -v t="$total" -v n="$N" 'BEGIN {printf "%.1f", t / n / 1000}')
 	for ((i = 1; i <= N; i++)); do
 		"$VZCTL" stop $((1000 + i)) --fast >>"$LOG" 2>&1
@@ -129,7 +129,7 @@ run_lxc() {
 	read -r -a after <<<"$(snapshot_mem)"
 	CACHE[lxc]=$(per_ct $((after[0] - before[0])))
 	USED[lxc]=$(per_ct $((after[1] - before[1])))
-	DISK[lxc]=$(du -sk "$LXCP" | awk -v n="$N" '{printf "%.1f", $1 / n / 1024}')
+	DISK[lxc]=$(du -skx "$LXCP" | awk -v n="$N" '{printf "%.1f", $1 / n / 1024}')
 	CREATE[lxc]=$(awk -v t="$total" -v n="$N" 'BEGIN {printf "%.1f", t / n / 1000}')
 	for ((i = 1; i <= N; i++)); do
 		lxc-stop -P "$LXCP" -n "vzd$$-$i" -k >>"$LOG" 2>&1

@@ -485,6 +485,7 @@ static int do_stop(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
 static int stop_op(vz_ctx *ctx, struct vz_ct *ct, int flags, int b, vz_error *err)
 {
 	(void)b;
+	vz_ct_thaw_stale(ctx, ct); /* a frozen init would never hear the halt */
 	return do_stop(ctx, ct, flags, err);
 }
 

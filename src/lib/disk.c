@@ -93,7 +93,7 @@ static int rebuild_area(vz_ctx *ctx, struct vz_ct *ct, bool image, vz_error *err
 			   ct->ctid, kb);
 	if (r)
 		goto fail;
-	if (kb && (r = vz_image_umount(nmnt, err)))
+	if (kb && ((r = vz_image_sync(nmnt, err)) || (r = vz_image_umount(nmnt, err))))
 		goto fail;
 	if (!image && vz_storage_record_layer(neu, layer) < 0) {
 		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot write %s/.layer", neu);
@@ -128,7 +128,15 @@ int vz_ct_convert(vz_ctx *ctx, unsigned ctid, const char *layout, vz_error *err)
 		r = vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist", ctid,
 			   ct.private_dir);
 	} else if (vz_storage_is_image(&ct) == image) {
-		r = vz_err(err, VZ_E_BADVALUE, "CT %u has the %s layout already", ctid, layout);
+		const char *cur = vz_conf_get(&ct.conf, "VE_LAYOUT");
+		if (cur && strcmp(cur, layout)) {
+			/* a convert killed after its swap: the config catches up */
+			vz_conf_set(&ct.conf, "VE_LAYOUT", layout);
+			r = vz_conf_save(&ct.conf, ct.conf_path, err);
+		} else {
+			r = vz_err(err, VZ_E_BADVALUE, "CT %u has the %s layout already", ctid,
+				   layout);
+		}
 	} else if (is_mountpoint(ct.root_dir)) {
 		r = vz_err(err, VZ_E_MOUNTED, "CT %u is mounted; umount it first", ctid);
 	} else if (!(r = vz_storage_mount(ctx, &ct, false, err))) {

@@ -172,6 +172,23 @@ int vz_image_mount(const char *img, const char *dir, vz_error *err)
 	return r;
 }
 
+/* Everything written to the image is on the host's disk, or an error: a
+ * full host disk shows here (writeback fails), not as a silent hole. */
+int vz_image_sync(const char *dir, vz_error *err)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot open %s", dir);
+	int r = syncfs(fd);
+	int e = errno;
+	close(fd);
+	if (r < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, e,
+				    "cannot write the image mounted on %s (is the host's disk full?)",
+				    dir);
+	return 0;
+}
+
 int vz_image_umount(const char *dir, vz_error *err)
 {
 	if (!is_mountpoint(dir))

@@ -207,6 +207,9 @@ int vz_template_pack(const char *dir, const char *tarball, vz_error *err);
 int vz_tree_copy(const char *src, const char *dst, vz_error *err);
 /* src as an overlay upper over base: what differs, whiteouts for the rest */
 int vz_tree_diff_copy(const char *src, const char *base, const char *dst, vz_error *err);
+/* ---- snapshot.c ---- */
+/* Thaws a CT a killed vzctl left frozen (RUN/CTID.frozen). */
+void vz_ct_thaw_stale(vz_ctx *ctx, struct vz_ct *ct);
 /* ---- disk.c ---- */
 int vz_storage_set_disk(vz_ctx *ctx, struct vz_ct *ct, const char *space, const char *inodes,
 			bool running, vz_error *err);
@@ -247,6 +250,7 @@ int vz_image_create(const char *path, unsigned long long kb, unsigned long long 
 		    vz_error *err);
 int vz_image_mount(const char *img, const char *dir, vz_error *err);
 int vz_image_umount(const char *dir, vz_error *err);
+int vz_image_sync(const char *dir, vz_error *err);
 int vz_image_grow(const char *img, const char *mnt, unsigned long long kb, vz_error *err);
 int vz_image_copy(const char *src, const char *dst, vz_error *err);
 int vz_image_fsfreeze(const char *mnt, bool freeze);

@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,37 @@ static int copy_own(const char *a, const char *b, vz_error *err)
 	return 0;
 }
 
+/* RUN/CTID.frozen names the vzctl holding the CT frozen: one killed while
+ * it did leaves the mark, and the next vzctl on the CT thaws it. */
+static char *frozen_mark(vz_ctx *ctx, unsigned ctid)
+{
+	return xasprintf("%s/%u.frozen", ctx->run_dir, ctid);
+}
+
+void vz_ct_thaw_stale(vz_ctx *ctx, struct vz_ct *ct)
+{
+	_cleanup_free_ char *mark = frozen_mark(ctx, ct->ctid);
+	_cleanup_free_ char *who = read_file(mark, NULL);
+	if (!who)
+		return;
+	pid_t pid = (pid_t)atoi(who);
+	if (pid > 0 && kill(pid, 0) == 0)
+		return; /* still at work */
+	struct vz_cgroups cg;
+	vz_error e;
+	_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+	_cleanup_free_ char *mnt = vz_storage_backing_mnt(ct);
+	if (is_mountpoint(mnt))
+		(void)vz_image_fsfreeze(mnt, false);
+	if (vz_cg_detect(&cg, &e) == 0) {
+		(void)vz_cg_freeze(&cg, rel, false, &e);
+		vz_cg_free(&cg);
+	}
+	(void)unlink(mark);
+	vz_log(ctx, ct->ctid, VZ_LOG_WARN, "CT %u was left frozen by vzctl %d; thawed", ct->ctid,
+	       (int)pid);
+}
+
 static int take(vz_ctx *ctx, struct vz_ct *ct, const char *dir, bool running, vz_error *err)
 {
 	struct vz_cgroups cg = {0};
@@ -71,8 +103,17 @@ static int take(vz_ctx *ctx, struct vz_ct *ct, const char *dir, bool running, vz
 	bool frozen = false, fsfrozen = false;
 	int r = 0;
 	vz_error e;
+	_cleanup_free_ char *mark = frozen_mark(ctx, ct->ctid);
 	if (running) {
-		if ((r = vz_cg_detect(&cg, err)) || (r = vz_cg_freeze(&cg, rel, true, err)))
+		char pid[16];
+		int pn = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+		if ((r = vz_cg_detect(&cg, err)))
+			goto out;
+		if (write_file(mark, pid, (size_t)pn, O_CREAT | O_TRUNC) < 0) {
+			r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot write %s", mark);
+			goto out;
+		}
+		if ((r = vz_cg_freeze(&cg, rel, true, err)))
 			goto out;
 		frozen = true;
 		/* written down before it is copied: the frozen CT writes nothing more */
@@ -93,8 +134,9 @@ static int take(vz_ctx *ctx, struct vz_ct *ct, const char *dir, bool running, vz
 out:
 	if (fsfrozen)
 		(void)vz_image_fsfreeze(mnt, false);
-	if (frozen && vz_cg_freeze(&cg, rel, false, &e) && !r)
+	if (running && vz_cg_freeze(&cg, rel, false, &e) && !r && frozen)
 		r = vz_err(err, e.code, "%s", e.msg);
+	(void)unlink(mark);
 	if (cg.h)
 		vz_cg_free(&cg);
 	return r;
@@ -122,6 +164,7 @@ int vz_ct_snapshot(vz_ctx *ctx, unsigned ctid, const char *name, char *uuid_out,
 	_cleanup_free_ char *tmp = xasprintf("%s/.new-%s", top, uuid);
 	struct vz_state st;
 	bool running = vz_state_read(ctx, ctid, &st) == 1;
+	vz_ct_thaw_stale(ctx, &ct);
 	if (!uuid_ok(uuid)) {
 		r = vz_err(err, VZ_E_SYSTEM, "cannot make a snapshot id");
 	} else if (!path_exists(ct.private_dir)) {

@@ -155,6 +155,8 @@ static int make_area(vz_ctx *ctx, struct vz_ct *ct, const char *dir, bool image,
 		_cleanup_free_ char *lf = xasprintf("%s/lost+found", mnt);
 		(void)rmdir(lf);
 	}
+	if (!r)
+		r = vz_image_sync(mnt, err);
 	vz_error e;
 	if (vz_image_umount(mnt, &e) && !r)
 		r = vz_err(err, e.code, "%s", e.msg);

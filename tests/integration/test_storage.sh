@@ -308,3 +308,56 @@ test_snapshots_go_along_with_a_convert_and_bad_ids_are_refused() {
 	expect_code 0 vzctl destroy 101
 	assert_no_disk_leftovers 101
 }
+
+test_a_convert_or_snapshot_killed_halfway_leaves_the_ct_as_it_was() {
+	mk_ct 101 --diskspace 256M
+	expect_code 0 vzctl start 101
+	in_ct 101 'dd if=/dev/urandom of=/big bs=1M count=96 2>/dev/null; md5sum /big | cut -d" " -f1'
+	local sum=$LAST_OUT pid
+	# a snapshot killed while it copies: the CT is not left frozen
+	vzctl snapshot 101 --name k >/dev/null 2>&1 &
+	pid=$!
+	sleep 0.3
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	expect_code 0 vzctl stop 101
+	expect_status 101 "exist unmounted down"
+	# a convert killed while it copies
+	vzctl convert 101 --layout image >/dev/null 2>&1 &
+	pid=$!
+	sleep 0.2
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	run_cmd vzctl umount 101
+	expect_code 0 vzctl start 101
+	in_ct 101 'md5sum /big | cut -d" " -f1'
+	assert_eq "$LAST_OUT" "$sum" "the CT's data after a killed convert"
+	expect_code 0 vzctl stop 101
+	# and the next convert (or the killed one, had it got that far) and a
+	# snapshot work, leaving nothing behind
+	expect_code "0|21" vzctl convert 101 --layout image
+	grep -q '^VE_LAYOUT="image"$' "$VZ_ROOT/etc/vz/conf/101.conf" || fail "VE_LAYOUT is not image"
+	expect_code 0 vzctl snapshot 101
+	expect_code 0 vzctl start 101
+	in_ct 101 'md5sum /big | cut -d" " -f1'
+	assert_eq "$LAST_OUT" "$sum" "the CT's data after the convert"
+	expect_code 0 vzctl stop 101
+	[ ! -e "$VZ_ROOT/vz/private/101.new" ] || fail "PRIVATE.new left"
+	assert_no_disk_leftovers 101
+}
+
+test_a_full_host_disk_fails_create_cleanly() {
+	local priv=$VZ_ROOT/vz/private
+	vzlist -a >/dev/null
+	expect_code 0 vzctl create 100 # the template layer, outside the full disk
+	expect_code 0 vzctl destroy 100
+	mkdir -p "$priv" && mount -t tmpfs -o size=1m vzfull "$priv" || fail "cannot mount a small tmpfs"
+	run_cmd vzctl create 101 --layout image --diskspace 64M
+	umount "$priv"
+	[ "$LAST_CODE" != 0 ] || fail "create on a full disk succeeded"
+	assert_one_line_error
+	[ ! -e "$VZ_ROOT/etc/vz/conf/101.conf" ] || fail "a failed create wrote the CT's config"
+	assert_no_disk_leftovers 101
+	expect_code 0 vzctl create 101 --layout image --diskspace 64M
+	expect_code 0 vzctl destroy 101
+}
