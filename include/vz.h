@@ -206,6 +206,7 @@ struct vz_set_opts {
 	size_t nsearchdomain;
 	/* one bridged veth's settings: with ifname, ipadd/ipdel are its own */
 	const char *ifname, *bridge, *mac, *host_ifname, *host_mac, *gw;
+	const char *dhcp;          /* "yes": the CT's DHCP client configures it */
 };
 /* The resource options set takes ("ram", "swap", "numproc", ...); *names
  * gets the list. vz_res_help gives "ARG  what it does" for usage. */

@@ -655,7 +655,7 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 		return vz_err(err, VZ_E_BADOPT,
 			      "CT %u: --name, --description and --onboot need --save", ctid);
 	bool net = o->nipadd || o->nipdel || o->nnetif_add || o->nnetif_del || o->ifname ||
-		   o->bridge || o->mac || o->host_ifname || o->host_mac || o->gw;
+		   o->bridge || o->mac || o->host_ifname || o->host_mac || o->gw || o->dhcp;
 	if (!o->hostname && !o->name && !o->description && o->onboot < 0 && !o->nparams &&
 	    !net && !o->nnameserver && !o->nsearchdomain)
 		return vz_err(err, VZ_E_NOTENOUGH, "CT %u: nothing to set", ctid);
@@ -709,6 +709,8 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 	if (o->nparams && running && (r = vz_res_apply_live(ctx, &ct, kv, o->nparams, err)))
 		goto unlock;
 	if (net && running && (r = vz_netcfg_apply(ctx, &ct, &st, nc, err)))
+		goto unlock;
+	if (net && running && o->dhcp && (r = vz_netcfg_dhcp_live(ctx, &ct, nc, err)))
 		goto unlock;
 	if ((o->hostname || ns || search) && running &&
 	    (r = set_live_in_ct(ctx, &ct, o->hostname, ns, search, err)))

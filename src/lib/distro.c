@@ -240,3 +240,50 @@ int vz_ct_userpasswd(vz_ctx *ctx, unsigned ctid, const char *userpass, vz_error 
 		vz_log(ctx, ctid, VZ_LOG_DEBUG, "password of %s set", user);
 	return r;
 }
+
+#define NETIF_BEGIN "# vz: begin (vzctl --dhcp; this block is rewritten at every start)"
+#define NETIF_END "# vz: end"
+
+int vz_distro_netifs(const struct vz_netif *nf, size_t n)
+{
+	const char *path = "/etc/network/interfaces";
+	_cleanup_free_ char *old = read_file(path, NULL);
+	bool any = false;
+	for (size_t i = 0; i < n; i++)
+		any |= nf[i].dhcp;
+	if (!any && (!old || !strstr(old, NETIF_BEGIN)))
+		return 0; /* nothing of ours, nothing to do: the CT's file stays as it is */
+	if (!old && access("/etc/network", F_OK) < 0)
+		return 0; /* no ifupdown in this CT */
+	size_t cap = (old ? strlen(old) : 0) + 64 * n + 256;
+	_cleanup_free_ char *out = xmalloc(cap);
+	size_t len = 0;
+	out[0] = '\0';
+	if (!old)
+		len += (size_t)snprintf(out, cap, "auto lo\niface lo inet loopback\n");
+	bool skip = false;
+	for (char *line = old, *next; line && *line; line = next) {
+		next = strchr(line, '\n');
+		size_t l = next ? (size_t)(next - line) : strlen(line);
+		next = next ? next + 1 : line + l;
+		if (!strncmp(line, NETIF_BEGIN, strlen(NETIF_BEGIN)))
+			skip = true;
+		if (!skip)
+			len += (size_t)snprintf(out + len, cap - len, "%.*s\n", (int)l, line);
+		if (!strncmp(line, NETIF_END, strlen(NETIF_END)))
+			skip = false;
+	}
+	if (any) {
+		len += (size_t)snprintf(out + len, cap - len, "%s\n", NETIF_BEGIN);
+		for (size_t i = 0; i < n; i++)
+			if (nf[i].dhcp)
+				len += (size_t)snprintf(out + len, cap - len,
+							"auto %s\niface %s inet dhcp\n", nf[i].ifname,
+							nf[i].ifname);
+		len += (size_t)snprintf(out + len, cap - len, "%s\n", NETIF_END);
+	}
+	if (write_file("/etc/network/interfaces.vz-new", out, len, O_CREAT | O_TRUNC) < 0)
+		return -1;
+	(void)chmod("/etc/network/interfaces.vz-new", 0644);
+	return rename("/etc/network/interfaces.vz-new", path);
+}

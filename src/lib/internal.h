@@ -221,8 +221,12 @@ void vz_console_accept(int lsock, int *client);
 bool vz_console_from_client(int client, int master);
 
 /* ---- distro.c: distro setup inside the CT ---- */
+struct vz_netif;
 /* /etc/hostname and /etc/hosts' name line; run inside the CT */
 int vz_distro_hostname(const char *hn);
+/* The vz block of /etc/network/interfaces: an "inet dhcp" stanza for each
+ * interface with dhcp=yes (ifupdown, Debian's or busybox's); run inside. */
+int vz_distro_netifs(const struct vz_netif *nf, size_t n);
 
 /* ---- tmplbuild.c: caches built from distro packages ---- */
 bool vz_template_defined(vz_ctx *ctx, const char *name);
@@ -326,6 +330,7 @@ struct vz_netif {
 	struct vz_ip ips[VZ_NETIF_IPS];
 	size_t nips;
 	struct vz_ip gw;             /* default route via it; family 0: none */
+	bool dhcp;                   /* the CT's own DHCP client configures it */
 };
 /* "ifname=eth0,mac=..,host_ifname=..,host_mac=..,bridge=..,ip=.."; missing
  * host_ifname and MACs are made up; -1 on anything malformed */
@@ -348,6 +353,10 @@ struct vz_netchange {
 	bool has_mod;           /* --ifname: one veth changed */
 	struct vz_netif mod;
 };
+int vz_netcfg_dhcp_live(vz_ctx *ctx, struct vz_ct *ct, const struct vz_netchange *nc,
+			vz_error *err);
+/* The interfaces a NETIF value names */
+size_t vz_netcfg_netifs(const char *v, unsigned ctid, struct vz_netif *nf, size_t max);
 int vz_netcfg_check(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
 		    struct vz_netchange *nc, vz_error *err);
 int vz_netcfg_apply(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,

@@ -488,6 +488,8 @@ int vz_netif_parse(const char *s, unsigned ctid, struct vz_netif *nf)
 			nf->nips++;
 		else if (!strcmp(kv, "gw") && vz_ip_parse(v, &nf->gw) == 0 && !strchr(v, '/'))
 			;
+		else if (!strcmp(kv, "dhcp") && (!strcmp(v, "yes") || !strcmp(v, "no")))
+			nf->dhcp = !strcmp(v, "yes");
 		else
 			return -1;
 	}
@@ -527,8 +529,10 @@ void vz_netif_format(const struct vz_netif *nf, char *buf, size_t n)
 	if (nf->gw.family && len < n) {
 		char a[64];
 		vz_ip_format(&nf->gw, false, a, sizeof(a));
-		(void)snprintf(buf + len, n - len, ",gw=%s", a);
+		len += (size_t)snprintf(buf + len, n - len, ",gw=%s", a);
 	}
+	if (nf->dhcp && len < n)
+		(void)snprintf(buf + len, n - len, ",dhcp=yes");
 }
 
 /* inside the CT: the interface up with its addresses */

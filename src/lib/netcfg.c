@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -132,7 +133,7 @@ static int apply_ips_here(struct vz_ct *ct, pid_t init, unsigned mtu, const stru
 }
 
 /* the bridged veths of a config, NETIF entries split by ';' */
-static size_t conf_netifs(const char *v, unsigned ctid, struct vz_netif *nf, size_t max)
+size_t vz_netcfg_netifs(const char *v, unsigned ctid, struct vz_netif *nf, size_t max)
 {
 	size_t n = 0;
 	_cleanup_free_ char *copy = xstrdup(v ? v : "");
@@ -195,7 +196,7 @@ static size_t current_netifs(vz_ctx *ctx, const struct vz_ct *ct, struct vz_neti
 	_cleanup_free_ char *live = vz_state_net_read(ctx, ct->ctid, "netif");
 	struct vz_state st;
 	bool running = vz_state_read(ctx, ct->ctid, &st) == 1;
-	return conf_netifs(running && live ? live : vz_conf_get(&ct->conf, "NETIF"), ct->ctid,
+	return vz_netcfg_netifs(running && live ? live : vz_conf_get(&ct->conf, "NETIF"), ct->ctid,
 			   nf, VZ_MAX_NETIFS);
 }
 
@@ -229,9 +230,11 @@ static int check_mod(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
 	char spec[1024];
 	vz_netif_format(cur, spec, sizeof(spec));
 	size_t len = strlen(spec);
-	const char *keys[] = {"bridge", "mac", "host_ifname", "host_mac", "gw"};
-	const char *vals[] = {o->bridge, o->mac, o->host_ifname, o->host_mac, o->gw};
-	for (size_t i = 0; i < 5; i++)
+	if (o->dhcp && strcmp(o->dhcp, "yes") && strcmp(o->dhcp, "no"))
+		return vz_err(err, VZ_E_BADVALUE, "CT %u: --dhcp %.16s: yes or no", ctid, o->dhcp);
+	const char *keys[] = {"bridge", "mac", "host_ifname", "host_mac", "gw", "dhcp"};
+	const char *vals[] = {o->bridge, o->mac, o->host_ifname, o->host_mac, o->gw, o->dhcp};
+	for (size_t i = 0; i < 6; i++)
 		if (vals[i])
 			len += (size_t)snprintf(spec + len, sizeof(spec) - len, ",%s=%.64s", keys[i],
 						vals[i]);
@@ -261,9 +264,9 @@ int vz_netcfg_check(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
 {
 	if (o->ifname)
 		return check_mod(ctx, ctid, o, nc, err);
-	if (o->bridge || o->mac || o->host_ifname || o->host_mac || o->gw)
+	if (o->bridge || o->mac || o->host_ifname || o->host_mac || o->gw || o->dhcp)
 		return vz_err(err, VZ_E_BADOPT, "CT %u: --bridge, --mac, --host_ifname, "
-			      "--host_mac and --gw need --ifname", ctid);
+			      "--host_mac, --gw and --dhcp need --ifname", ctid);
 	if (check_ips(ctx, ctid, o, nc->add, nc->del, &nc->del_all, err))
 		return err->code;
 	nc->nadd = o->nipadd;
@@ -296,8 +299,8 @@ int vz_netcfg_check(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
 	if (nc->nnetif_add && vz_ct_load(ctx, ctid, &ct, err) == 0) {
 		struct vz_netif have[VZ_MAX_NETIFS];
 		_cleanup_free_ char *live = vz_state_net_read(ctx, ctid, "netif");
-		size_t nh = conf_netifs(vz_conf_get(&ct.conf, "NETIF"), ctid, have, VZ_MAX_NETIFS);
-		size_t nl = conf_netifs(live, ctid, have + nh, VZ_MAX_NETIFS - nh);
+		size_t nh = vz_netcfg_netifs(vz_conf_get(&ct.conf, "NETIF"), ctid, have, VZ_MAX_NETIFS);
+		size_t nl = vz_netcfg_netifs(live, ctid, have + nh, VZ_MAX_NETIFS - nh);
 		vz_ct_free(&ct);
 		for (size_t i = 0; i < nc->nnetif_add; i++)
 			for (size_t j = 0; j < nh + nl; j++)
@@ -337,7 +340,7 @@ static int apply_here(const struct live *l, vz_error *err)
 	_cleanup_free_ char *live = vz_state_net_read(l->ctx, ct->ctid, "ip");
 	size_t ncur = conf_ips(live ? live : vz_conf_get(&ct->conf, "IP_ADDRESS"), cur, MAX_IPS);
 	_cleanup_free_ char *live_nf = vz_state_net_read(l->ctx, ct->ctid, "netif");
-	size_t nhave = conf_netifs(live_nf ? live_nf : vz_conf_get(&ct->conf, "NETIF"), ct->ctid,
+	size_t nhave = vz_netcfg_netifs(live_nf ? live_nf : vz_conf_get(&ct->conf, "NETIF"), ct->ctid,
 				   have, VZ_MAX_NETIFS);
 	int r = 0;
 	if (nc->nadd || nc->ndel || nc->del_all) {
@@ -448,7 +451,7 @@ void vz_netcfg_save(struct vz_ct *ct, const struct vz_netchange *nc)
 	}
 	if (nc->nnetif_add || nc->nnetif_del || nc->netif_del_all || nc->has_mod) {
 		struct vz_netif have[VZ_MAX_NETIFS];
-		size_t nh = conf_netifs(vz_conf_get(&ct->conf, "NETIF"), ct->ctid, have,
+		size_t nh = vz_netcfg_netifs(vz_conf_get(&ct->conf, "NETIF"), ct->ctid, have,
 					VZ_MAX_NETIFS);
 		bool found = false;
 		for (size_t i = 0; nc->has_mod && i < nh; i++)
@@ -470,7 +473,7 @@ int vz_netcfg_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init_pid, vz_error *err
 	struct vz_netif nf[VZ_MAX_NETIFS];
 	const char *v = vz_ct_get(ct, ctx, "IP_ADDRESS");
 	size_t n = conf_ips(v, ips, MAX_IPS);
-	size_t nn = conf_netifs(vz_ct_get(ct, ctx, "NETIF"), ct->ctid, nf, VZ_MAX_NETIFS);
+	size_t nn = vz_netcfg_netifs(vz_ct_get(ct, ctx, "NETIF"), ct->ctid, nf, VZ_MAX_NETIFS);
 	vz_netcfg_stop(ctx, ct); /* whatever an earlier run left */
 	int r = vz_net_add(ct->ctid, init_pid, vz_net_mtu(ctx), ips, n, err);
 	for (size_t i = 0; !r && i < nn; i++)
@@ -489,7 +492,7 @@ void vz_netcfg_stop(vz_ctx *ctx, struct vz_ct *ct)
 {
 	struct vz_netif nf[VZ_MAX_NETIFS];
 	_cleanup_free_ char *live = vz_state_net_read(ctx, ct->ctid, "netif");
-	size_t nn = conf_netifs(live ? live : vz_ct_get(ct, ctx, "NETIF"), ct->ctid, nf,
+	size_t nn = vz_netcfg_netifs(live ? live : vz_ct_get(ct, ctx, "NETIF"), ct->ctid, nf,
 				VZ_MAX_NETIFS);
 	vz_net_cleanup(ct->ctid);
 	for (size_t i = 0; i < nn; i++)
@@ -605,5 +608,52 @@ int vz_dns_write(const char *ns, const char *search)
 	if (write_file("/etc/resolv.conf.vz", text, len, O_CREAT | O_EXCL) < 0 ||
 	    rename("/etc/resolv.conf.vz", "/etc/resolv.conf") < 0)
 		return -1;
+	return 0;
+}
+
+/* --dhcp on a running CT: its ifupdown block rewritten and the interface
+ * brought up (or down) by the CT's own ifup, which runs its DHCP client. */
+int vz_netcfg_dhcp_live(vz_ctx *ctx, struct vz_ct *ct, const struct vz_netchange *nc,
+			vz_error *err)
+{
+	if (!nc->has_mod)
+		return 0;
+	struct vz_netif have[VZ_MAX_NETIFS];
+	_cleanup_free_ char *live = vz_state_net_read(ctx, ct->ctid, "netif");
+	size_t nh = vz_netcfg_netifs(live ? live : vz_conf_get(&ct->conf, "NETIF"), ct->ctid, have,
+				     VZ_MAX_NETIFS);
+	const char *ifn = nc->mod.ifname;
+	char *down[] = {"/bin/sh", "-c", "ifdown \"$1\" >/dev/null 2>&1; exit 0", "vz-dhcp",
+			(char *)ifn, NULL};
+	char *up[] = {"/bin/sh", "-c", "ifup \"$1\"", "vz-dhcp", (char *)ifn, NULL};
+	int st = 0, r;
+	/* down first, while the stanza is still there for ifdown to read */
+	if ((r = vz_exec_input(ctx, ct->ctid, VZ_EXEC_DIRECT, down, "", &st, err)))
+		return r;
+	struct vz_state s;
+	if (vz_state_read(ctx, ct->ctid, &s) != 1)
+		return vz_err(err, VZ_E_NOTRUNNING, "CT %u is not running", ct->ctid);
+	pid_t x = vz_fork_ct(ctx, ct->ctid);
+	if (x < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
+	if (x == 0) {
+		vz_error e;
+		if (vz_enter_ct(ctx, ct, &s, &e) || setresgid(0, 0, 0) < 0 ||
+		    setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+			_exit(1);
+		_exit(vz_distro_netifs(have, nh) < 0 ? 2 : 0);
+	}
+	int ws;
+	(void)waitpid(x, &ws, 0);
+	if (!WIFEXITED(ws) || WEXITSTATUS(ws))
+		return vz_err(err, VZ_E_VETH, "CT %u: cannot write /etc/network/interfaces",
+			      ct->ctid);
+	if (!nc->mod.dhcp)
+		return 0;
+	if ((r = vz_exec_input(ctx, ct->ctid, VZ_EXEC_DIRECT, up, "", &st, err)))
+		return r;
+	if (st)
+		return vz_err(err, VZ_E_VETH, "CT %u: ifup %s failed inside (exit %d): no lease?",
+			      ct->ctid, ifn, st);
 	return 0;
 }

@@ -88,6 +88,7 @@ static const char *const applets[] = {
 	"basename", "dirname", "md5sum", "sha256sum", "tar", "gzip", "zcat", "wget",
 	"login", "su", "passwd", "getty", "nohup", "timeout", "watch", "yes", "usleep",
 	"setsid", "nslookup", "route", "arp", "who", "whoami", "more", "od", "hexdump",
+	"run-parts",
 };
 static const char *const sbin_applets[] = {
 	"init", "halt", "poweroff", "reboot", "syslogd", "klogd", "ifup", "ifdown",
@@ -110,6 +111,8 @@ static const struct {
 	{"etc/init.d/rcS",
 	 "#!/bin/sh\n"
 	 "mkdir -p /var/log /var/run /tmp\n"
+	 "# interfaces set up by the CT itself (vzctl --dhcp)\n"
+	 "[ -f /etc/network/interfaces ] && ifup -a\n"
 	 "[ -x /etc/init.d/rc.local ] && /etc/init.d/rc.local\n"
 	 "exit 0\n", 0755},
 	{"etc/passwd", "root:x:0:0:root:/root:/bin/sh\n"
@@ -120,6 +123,22 @@ static const struct {
 	{"etc/hosts", "127.0.0.1 localhost\n::1 localhost\n", 0644},
 	{"etc/fstab", "# nothing: vz mounts /proc, /sys, /dev and /run\n", 0644},
 	{"etc/shells", "/bin/sh\n/bin/ash\n", 0644},
+	{"etc/network/interfaces", "auto lo\niface lo inet loopback\n", 0644},
+	{"etc/udhcpc/default.script",
+	 "#!/bin/sh\n"
+	 "# udhcpc's hook: the lease onto the interface, its DNS into resolv.conf\n"
+	 "case \"$1\" in\n"
+	 "deconfig) ip -4 addr flush dev \"$interface\"; ip link set \"$interface\" up ;;\n"
+	 "bound|renew)\n"
+	 "\tip -4 addr flush dev \"$interface\"\n"
+	 "\tip addr add \"$ip/${mask:-24}\" dev \"$interface\"\n"
+	 "\tfor r in $router; do ip route replace default via \"$r\" dev \"$interface\"; break; done\n"
+	 "\tif [ -n \"$dns\" ]; then\n"
+	 "\t\t: >/etc/resolv.conf\n"
+	 "\t\tfor d in $dns; do echo \"nameserver $d\" >>/etc/resolv.conf; done\n"
+	 "\tfi ;;\n"
+	 "esac\n"
+	 "exit 0\n", 0755},
 	{"etc/os-release", "NAME=\"busybox\"\nID=busybox\nPRETTY_NAME=\"vz busybox template\"\n", 0644},
 	{"etc/profile", "export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n", 0644},
 };
@@ -128,7 +147,9 @@ static int build_busybox(const char *dir, vz_error *err)
 {
 	static const char *const dirs[] = {
 		"bin", "sbin", "usr/bin", "usr/sbin", "etc/init.d", "dev", "proc", "sys",
-		"run", "tmp", "root", "var/log", "var/run", "home", "mnt"};
+		"run", "tmp", "root", "var/log", "var/run", "home", "mnt", "etc/udhcpc",
+		"etc/network/if-up.d", "etc/network/if-down.d", "etc/network/if-pre-up.d",
+		"etc/network/if-post-down.d"};
 	if (!path_exists(BUSYBOX_BIN))
 		return vz_err(err, VZ_E_NOTEMPLATE,
 			      "template busybox: %s is missing (install busybox-static)",

@@ -45,7 +45,8 @@ static void usage(FILE *f)
 		"           [--netif_add IFNAME[,MAC,HOST_IFNAME,HOST_MAC,BRIDGE]] [--netif_del IFNAME|all]\n"
 		"           [--nameserver ADDR|inherit]... [--searchdomain DOMAIN]...\n"
 		"           [--ifname IF [--bridge BR] [--mac M] [--host_ifname H] [--host_mac M]\n"
-		"            [--ipadd ADDR/PREFIX]... [--ipdel ADDR|all] [--gw ADDR]]  one veth\n"
+		"            [--ipadd ADDR/PREFIX]... [--ipdel ADDR|all] [--gw ADDR]\n"
+		"            [--dhcp yes|no]]  one veth (--dhcp: the CT's DHCP client)\n"
 		"           [--userpasswd USER:PASSWORD]...  (creates USER if missing; never saved)\n"
 		"           [--save]   applied live; --save keeps them\n"
 		"  exec CTID CMD...    run CMD through the CT's shell (non-zero status: exit 8)\n"
@@ -83,12 +84,12 @@ struct cmd_opts {
 enum { O_OSTEMPLATE = 256, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_WAIT, O_FORCE,
        O_FAST, O_SAVE, O_ONBOOT, O_HELP, O_IPADD, O_IPDEL, O_NETIF_ADD,
        O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN, O_IFNAME, O_BRIDGE, O_MAC, O_HOST_IFNAME,
-       O_HOST_MAC, O_GW, O_USERPASSWD, O_LAYOUT, O_ID, O_NOHDR, O_RES = 512 };
+       O_HOST_MAC, O_GW, O_USERPASSWD, O_LAYOUT, O_ID, O_NOHDR, O_DHCP, O_RES = 512 };
 
 /* Which options each command takes; everything else is refused. */
 static const struct {
 	const char *cmd;
-	const int allowed[18];
+	const int allowed[24];
 } cmd_options[] = {
 	{"create", {O_OSTEMPLATE, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_LAYOUT}},
 	{"convert", {O_LAYOUT}}, {"compact", {0}},
@@ -99,7 +100,7 @@ static const struct {
 	{"restart", {O_WAIT, O_FAST, O_FORCE}},
 	{"set", {O_HOSTNAME, O_NAME, O_ONBOOT, O_DESC, O_SAVE, O_IPADD, O_IPDEL, O_NETIF_ADD,
 		 O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN, O_IFNAME, O_BRIDGE, O_MAC,
-		 O_HOST_IFNAME, O_HOST_MAC, O_GW, O_USERPASSWD}},
+		 O_HOST_IFNAME, O_HOST_MAC, O_GW, O_USERPASSWD, O_DHCP}},
 	{"status", {0}}, {"stat", {0}}, {"mount", {0}}, {"umount", {0}}, {"destroy", {0}}, {"delete", {0}},
 };
 
@@ -126,6 +127,7 @@ static const struct option base_opts[] = {
 	{"host_ifname", required_argument, NULL, O_HOST_IFNAME},
 	{"host_mac", required_argument, NULL, O_HOST_MAC},
 	{"gw", required_argument, NULL, O_GW},
+	{"dhcp", required_argument, NULL, O_DHCP},
 	{"userpasswd", required_argument, NULL, O_USERPASSWD},
 	{"layout", required_argument, NULL, O_LAYOUT},
 	{"id", required_argument, NULL, O_ID},
@@ -155,7 +157,7 @@ static bool allowed(const char *cmd, int opt)
 	for (size_t i = 0; i < sizeof(cmd_options) / sizeof(cmd_options[0]); i++) {
 		if (strcmp(cmd_options[i].cmd, cmd))
 			continue;
-		for (size_t j = 0; j < 18 && cmd_options[i].allowed[j]; j++)
+		for (size_t j = 0; j < sizeof(cmd_options[i].allowed) / sizeof(int) && cmd_options[i].allowed[j]; j++)
 			if (cmd_options[i].allowed[j] == opt)
 				return true;
 	}
@@ -241,6 +243,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 		case O_HOST_IFNAME: o->set.host_ifname = optarg; break;
 		case O_HOST_MAC: o->set.host_mac = optarg; break;
 		case O_GW: o->set.gw = optarg; break;
+		case O_DHCP: o->set.dhcp = optarg; break;
 		case O_OSTEMPLATE: o->create.ostemplate = optarg; break;
 		case O_NAME: o->create.name = o->set.name = optarg; break;
 		case O_HOSTNAME: o->create.hostname = o->set.hostname = optarg; break;

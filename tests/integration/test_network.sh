@@ -35,8 +35,10 @@ mk_netns() {
 
 # Stops this root's CTs from the host namespace (where their venet is),
 # then deletes the test's namespaces.
+BG_PIDS=() # servers a test runs in its namespaces, stopped with them
 net_cleanup() {
-	local conf id ns
+	local conf id ns p
+	for p in "${BG_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	if [ -n "$HOSTNS" ]; then
 		for conf in "$VZ_ROOT"/etc/vz/conf/*.conf; do
 			[ -e "$conf" ] || continue
@@ -462,4 +464,40 @@ test_bridged_veth_ipv6_between_two_cts_and_vzlist_shows_veth_addresses() {
 	assert_contains "$LAST_OUT" "fd00:2::101" "vzlist ip of a CT with a bridged veth"
 	expect_code 0 vzctl stop 101 --fast
 	expect_code 0 vzctl stop 102 --fast
+}
+
+test_dhcp_gives_a_bridged_veth_its_address_from_the_cts_own_client() {
+	net_setup
+	mk_test_bridge
+	local d
+	d=$(scratch)
+	: >"$d/leases"
+	printf '%s\n' "interface br0" "start 198.18.2.100" "end 198.18.2.110" \
+		"lease_file $d/leases" "pidfile $d/udhcpd.pid" "opt router 198.18.2.1" \
+		"opt subnet 255.255.255.0" "opt dns 198.18.2.53" >"$d/udhcpd.conf"
+	(exec nsenter --net="/run/netns/$HOSTNS" busybox udhcpd -f "$d/udhcpd.conf" >"$d/udhcpd.log" 2>&1) &
+	BG_PIDS+=($!)
+	mk_ct 101
+	expect_code 0 vzctl set 101 --netif_add eth0,,,,br0 --save
+	expect_code 20 vzctl set 101 --dhcp yes --save
+	expect_code 21 vzctl set 101 --ifname eth0 --dhcp=maybe --save
+	expect_code 0 vzctl set 101 --ifname eth0 --dhcp yes --save
+	grep -q '^NETIF=".*ifname=eth0,.*dhcp=yes' "$(conf_of 101)" || fail "no dhcp=yes in NETIF"
+	expect_code 0 vzctl start 101 --wait
+	# the CT's own client (busybox ifup -> udhcpc) asked the server
+	in_ct 101 'ip -4 -o addr show dev eth0; cat /etc/resolv.conf; ip route show default'
+	assert_match "$LAST_OUT" 'inet 198\.18\.2\.1(0[0-9]|10)/24' "eth0's leased address"
+	assert_contains "$LAST_OUT" "nameserver 198.18.2.53" "the lease's DNS server"
+	assert_contains "$LAST_OUT" "default via 198.18.2.1" "the lease's router"
+	expect_code 0 vzctl exec 101 "$(ping_cmd 198.18.2.1 2)"
+	in_ct 101 'grep -A2 "^# vz: begin" /etc/network/interfaces'
+	assert_contains "$LAST_OUT" "iface eth0 inet dhcp" "the CT's ifupdown config"
+	# off and on again on the running CT
+	expect_code 0 vzctl set 101 --ifname eth0 --dhcp no --save
+	in_ct 101 'ip -4 -o addr show dev eth0 | grep -c "inet 198.18.2.1" || true; grep -c "inet dhcp" /etc/network/interfaces || true'
+	assert_eq "$LAST_OUT" $'0\n0' "eth0 after --dhcp no"
+	expect_code 0 vzctl set 101 --ifname eth0 --dhcp yes
+	in_ct 101 'ip -4 -o addr show dev eth0'
+	assert_match "$LAST_OUT" 'inet 198\.18\.2\.1(0[0-9]|10)/24' "eth0 after --dhcp yes again"
+	expect_code 0 vzctl stop 101
 }
