@@ -190,6 +190,56 @@ int vz_ct_snapshot(vz_ctx *ctx, unsigned ctid, const char *name, char *uuid_out,
 	return r;
 }
 
+/* Calls fn with each snapshot of the CT: its directory name (the UUID)
+ * and its snapshot.conf. */
+static void each_snapshot(const struct vz_ct *ct,
+			  void (*fn)(const char *uuid, const struct vz_conf *m, void *data),
+			  void *data)
+{
+	_cleanup_free_ char *top = snapdir(ct, NULL);
+	DIR *d = opendir(top);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		if (!uuid_ok(e->d_name))
+			continue;
+		_cleanup_free_ char *mp = xasprintf("%s/%s/snapshot.conf", top, e->d_name);
+		struct vz_conf m = {0};
+		vz_error ce;
+		if (vz_conf_load(&m, mp, &ce))
+			continue;
+		fn(e->d_name, &m, data);
+		vz_conf_free(&m);
+	}
+	if (d)
+		closedir(d);
+}
+
+struct listing {
+	struct vz_snapshot *list;
+	size_t n, cap;
+};
+
+static void add_to_list(const char *uuid, const struct vz_conf *m, void *data)
+{
+	struct listing *l = data;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 8;
+		struct vz_snapshot *nl = realloc(l->list, l->cap * sizeof(*nl));
+		if (!nl)
+			abort();
+		l->list = nl;
+	}
+	struct vz_snapshot *s = &l->list[l->n++];
+	memset(s, 0, sizeof(*s));
+	snprintf(s->uuid, sizeof(s->uuid), "%.36s", uuid);
+	const char *v = vz_conf_get(m, "NAME");
+	snprintf(s->name, sizeof(s->name), "%s", v ? v : "");
+	v = vz_conf_get(m, "DATE");
+	s->date = v ? (time_t)strtoll(v, NULL, 10) : 0;
+	v = vz_conf_get(m, "RUNNING");
+	s->running = v && !strcmp(v, "yes");
+}
+
 static int by_date(const void *a, const void *b)
 {
 	const struct vz_snapshot *x = a, *y = b;
@@ -200,47 +250,36 @@ int vz_ct_snapshot_list(vz_ctx *ctx, unsigned ctid, struct vz_snapshot **list, s
 			vz_error *err)
 {
 	struct vz_ct ct;
+	struct listing l = {0};
 	*list = NULL;
 	*n = 0;
 	int r = vz_ct_load(ctx, ctid, &ct, err);
 	if (r)
 		return r;
-	_cleanup_free_ char *top = snapdir(&ct, NULL);
-	DIR *d = opendir(top);
-	struct dirent *e;
-	size_t cap = 0;
-	while (d && (e = readdir(d))) {
-		if (!uuid_ok(e->d_name))
-			continue;
-		_cleanup_free_ char *mp = xasprintf("%s/%s/snapshot.conf", top, e->d_name);
-		struct vz_conf m = {0};
-		vz_error ce;
-		if (vz_conf_load(&m, mp, &ce))
-			continue;
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 8;
-			struct vz_snapshot *nl = realloc(*list, cap * sizeof(**list));
-			if (!nl)
-				abort();
-			*list = nl;
-		}
-		struct vz_snapshot *s = &(*list)[(*n)++];
-		memset(s, 0, sizeof(*s));
-		snprintf(s->uuid, sizeof(s->uuid), "%.36s", e->d_name);
-		const char *v = vz_conf_get(&m, "NAME");
-		snprintf(s->name, sizeof(s->name), "%s", v ? v : "");
-		v = vz_conf_get(&m, "DATE");
-		s->date = v ? (time_t)strtoll(v, NULL, 10) : 0;
-		v = vz_conf_get(&m, "RUNNING");
-		s->running = v && !strcmp(v, "yes");
-		vz_conf_free(&m);
-	}
-	if (d)
-		closedir(d);
-	if (*n)
-		qsort(*list, *n, sizeof(**list), by_date);
+	each_snapshot(&ct, add_to_list, &l);
+	if (l.n)
+		qsort(l.list, l.n, sizeof(*l.list), by_date);
+	*list = l.list;
+	*n = l.n;
 	vz_ct_free(&ct);
 	return 0;
+}
+
+struct named {
+	const char *name;
+	char *uuid;
+	size_t n;
+	int found;
+};
+
+static void match_name(const char *uuid, const struct vz_conf *m, void *data)
+{
+	struct named *q = data;
+	const char *nm = vz_conf_get(m, "NAME");
+	if (nm && *nm && !strcmp(nm, q->name)) {
+		snprintf(q->uuid, q->n, "%s", uuid);
+		q->found++;
+	}
 }
 
 /* id: a UUID, or the name given at snapshot time */
@@ -253,32 +292,13 @@ static int find(const struct vz_ct *ct, const char *id, char *uuid, size_t n, vz
 			return 0;
 		}
 	}
-	_cleanup_free_ char *top = snapdir(ct, NULL);
-	DIR *d = opendir(top);
-	struct dirent *e;
-	int found = 0;
-	while (d && (e = readdir(d))) {
-		if (!uuid_ok(e->d_name))
-			continue;
-		_cleanup_free_ char *mp = xasprintf("%s/%s/snapshot.conf", top, e->d_name);
-		struct vz_conf m = {0};
-		vz_error ce;
-		if (vz_conf_load(&m, mp, &ce))
-			continue;
-		const char *nm = vz_conf_get(&m, "NAME");
-		if (nm && *nm && !strcmp(nm, id)) {
-			snprintf(uuid, n, "%s", e->d_name);
-			found++;
-		}
-		vz_conf_free(&m);
-	}
-	if (d)
-		closedir(d);
-	if (found == 1)
+	struct named q = {id, uuid, n, 0};
+	each_snapshot(ct, match_name, &q);
+	if (q.found == 1)
 		return 0;
-	if (found)
+	if (q.found)
 		return vz_err(err, VZ_E_BADVALUE, "CT %u: %d snapshots are named %.64s: use the id",
-			      ct->ctid, found, id);
+			      ct->ctid, q.found, id);
 	return vz_err(err, VZ_E_BADVALUE, "CT %u has no snapshot %.64s", ct->ctid, id);
 }
 

@@ -262,8 +262,6 @@ out:
 	return ret;
 }
 
-/* Packs dir into tarball (zstd, pax) through a temp file made durable
- * before it is renamed into place: a cache is whole or absent. */
 static const char *const cache_exts[] = {".tar.zst", ".tar.gz", ".tar.xz", ".tar.lz4",
 					 ".tar"};
 
@@ -292,6 +290,92 @@ char *vz_template_name_of(const char *file)
 	return NULL;
 }
 
+/* ---- walking a tree on disk (libarchive's reader, no crossing into
+ * other file systems, symlinks not followed) ---- */
+
+/* Called with each entry and its path relative to the top ("" for the
+ * top itself): 0 goes on (into a directory), 1 skips it (and what is in
+ * it), anything else is an error code with err set. */
+typedef int (*walk_fn)(struct archive *d, struct archive_entry *e, const char *rel, void *data,
+		       vz_error *err);
+
+static int walk_tree(const char *top, walk_fn fn, void *data, vz_error *err)
+{
+	int lr = load_libarchive(err);
+	if (lr)
+		return lr;
+	struct archive *d = la.archive_read_disk_new();
+	struct archive_entry *e = la.archive_entry_new();
+	la.archive_read_disk_set_standard_lookup(d);
+	la.archive_read_disk_set_behavior(d, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
+	size_t tl = strlen(top);
+	int ret = 0;
+	if (la.archive_read_disk_open(d, top) != ARCHIVE_OK)
+		ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", top, la.archive_error_string(d));
+	while (!ret) {
+		int r = la.archive_read_next_header2(d, e);
+		if (r == ARCHIVE_EOF)
+			break;
+		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
+			ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", top,
+				     la.archive_error_string(d));
+			break;
+		}
+		const char *p = la.archive_entry_pathname(e);
+		if (strncmp(p, top, tl) || (p[tl] && p[tl] != '/'))
+			continue;
+		r = fn(d, e, p + tl, data, err);
+		if (r == 0)
+			la.archive_read_disk_descend(d);
+		else if (r != 1)
+			ret = r;
+	}
+	la.archive_entry_free(e);
+	la.archive_read_free(d);
+	return ret;
+}
+
+/* The entry's header, then (a regular file) its data, from d into w. */
+static int copy_entry(struct archive *d, struct archive *w, struct archive_entry *e,
+		      const char *what, vz_error *err)
+{
+	if (la.archive_write_header(w, e) != ARCHIVE_OK)
+		return vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", what,
+			      la.archive_error_string(w));
+	if (la.archive_entry_filetype(e) == AE_IFREG) {
+		char buf[65536];
+		la_ssize_t n;
+		while ((n = la.archive_read_data(d, buf, sizeof(buf))) > 0)
+			if (la.archive_write_data(w, buf, (size_t)n) != n)
+				return vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", what,
+					      la.archive_error_string(w));
+		if (n < 0)
+			return vz_err(err, VZ_E_SYSTEM, "cannot read for %s: %s", what,
+				      la.archive_error_string(d));
+	}
+	if (la.archive_write_finish_entry(w) != ARCHIVE_OK)
+		return vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", what,
+			      la.archive_error_string(w));
+	return 0;
+}
+
+struct pack {
+	struct archive *w;
+	const char *tmp;
+};
+
+static int pack_one(struct archive *d, struct archive_entry *e, const char *rel, void *data,
+		    vz_error *err)
+{
+	struct pack *pk = data;
+	/* names in the tarball as OpenVZ's caches have them: ./etc/... */
+	_cleanup_free_ char *name = xasprintf(".%s", rel);
+	la.archive_entry_set_pathname(e, name);
+	return copy_entry(d, pk->w, e, pk->tmp, err);
+}
+
+/* Packs dir into tarball (zstd, pax) through a temp file made durable
+ * before it is renamed into place: a cache is whole or absent. */
 int vz_template_pack(const char *dir, const char *tarball, vz_error *err)
 {
 	int lr = load_libarchive(err);
@@ -299,70 +383,21 @@ int vz_template_pack(const char *dir, const char *tarball, vz_error *err)
 		return lr;
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp-%d", tarball, (int)getpid());
 	struct archive *w = la.archive_write_new();
-	struct archive *d = la.archive_read_disk_new();
-	struct archive_entry *e = la.archive_entry_new();
-	int ret = 0;
-	int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	la.archive_write_add_filter_zstd(w);
 	la.archive_write_set_format_pax_restricted(w);
 	/* names as the bytes they are, whatever the locale (Debian has
 	 * non-ASCII file names; C locale cannot translate them) */
 	la.archive_write_set_format_option(w, "pax", "hdrcharset", "BINARY");
-	la.archive_read_disk_set_standard_lookup(d);
-	/* the tree as it is: symlinks not followed, no crossing into mounts */
-	la.archive_read_disk_set_behavior(d, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
-	if (cwd < 0 || chdir(dir) < 0) {
-		ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot enter %s", dir);
-		goto out;
-	}
-	if (la.archive_write_open_filename(w, tmp) != ARCHIVE_OK ||
-	    la.archive_read_disk_open(d, ".") != ARCHIVE_OK) {
+	int ret = 0;
+	struct pack pk = {w, tmp};
+	if (la.archive_write_open_filename(w, tmp) != ARCHIVE_OK)
 		ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", tmp,
 			     la.archive_error_string(w));
-		goto out;
-	}
-	for (;;) {
-		int r = la.archive_read_next_header2(d, e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", dir,
-				     la.archive_error_string(d));
-			goto out;
-		}
-		la.archive_read_disk_descend(d);
-		if (la.archive_write_header(w, e) != ARCHIVE_OK) {
-			ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", tmp,
-				     la.archive_error_string(w));
-			goto out;
-		}
-		if (la.archive_entry_filetype(e) != AE_IFREG)
-			continue;
-		char buf[65536];
-		la_ssize_t n;
-		while ((n = la.archive_read_data(d, buf, sizeof(buf))) > 0)
-			if (la.archive_write_data(w, buf, (size_t)n) != n) {
-				ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", tmp,
-					     la.archive_error_string(w));
-				goto out;
-			}
-		if (n < 0) {
-			ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", dir,
-				     la.archive_error_string(d));
-			goto out;
-		}
-	}
-	if (la.archive_write_close(w) != ARCHIVE_OK)
+	if (!ret)
+		ret = walk_tree(dir, pack_one, &pk, err);
+	if (!ret && la.archive_write_close(w) != ARCHIVE_OK)
 		ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", tmp,
 			     la.archive_error_string(w));
-out:
-	if (cwd >= 0) {
-		if (fchdir(cwd) < 0 && !ret)
-			ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot return to cwd");
-		close(cwd);
-	}
-	la.archive_entry_free(e);
-	la.archive_read_free(d);
 	la.archive_write_free(w);
 	if (!ret) {
 		int fd = open(tmp, O_RDONLY | O_CLOEXEC);
@@ -396,6 +431,29 @@ static bool same_file(const char *a, const char *b)
 	return true;
 }
 
+struct copy {
+	struct archive *w;
+	const char *src, *base, *dst;
+};
+
+static int copy_one(struct archive *d, struct archive_entry *e, const char *rel, void *data,
+		    vz_error *err)
+{
+	struct copy *c = data;
+	/* an image's own lost+found is the file system's, not the CT's */
+	if (!strcmp(rel, "/lost+found"))
+		return 1;
+	if (c->base && la.archive_entry_filetype(e) != AE_IFDIR) {
+		_cleanup_free_ char *a = xasprintf("%s%s", c->src, rel);
+		_cleanup_free_ char *b = xasprintf("%s%s", c->base, rel);
+		if (same_file(a, b))
+			return 0;
+	}
+	_cleanup_free_ char *to = xasprintf("%s%s", c->dst, rel);
+	la.archive_entry_set_pathname(e, to);
+	return copy_entry(d, c->w, e, to, err);
+}
+
 /* Copies src's tree into dst (an existing directory) as it is: owners,
  * modes, times, xattrs, device nodes, symlinks never followed. With base,
  * files the same as base's are left out (directories always go). */
@@ -404,77 +462,16 @@ static int copy_tree(const char *src, const char *base, const char *dst, vz_erro
 	int lr = load_libarchive(err);
 	if (lr)
 		return lr;
-	struct archive *d = la.archive_read_disk_new();
 	struct archive *w = la.archive_write_disk_new();
-	struct archive_entry *e = la.archive_entry_new();
-	la.archive_read_disk_set_standard_lookup(d);
-	la.archive_read_disk_set_behavior(d, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
 	la.archive_write_disk_set_options(w, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
 				       ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
 				       ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_FFLAGS |
 				       ARCHIVE_EXTRACT_SECURE_SYMLINKS |
 				       ARCHIVE_EXTRACT_SECURE_NODOTDOT);
-	int ret = 0;
-	size_t sl = strlen(src);
-	if (la.archive_read_disk_open(d, src) != ARCHIVE_OK) {
-		ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", src,
-			     la.archive_error_string(d));
-		goto out;
-	}
-	for (;;) {
-		int r = la.archive_read_next_header2(d, e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", src,
-				     la.archive_error_string(d));
-			goto out;
-		}
-		const char *p = la.archive_entry_pathname(e);
-		if (strncmp(p, src, sl) || (p[sl] && p[sl] != '/'))
-			continue;
-		/* an image's own lost+found is the file system's, not the CT's */
-		if (!strcmp(p + sl, "/lost+found"))
-			continue;
-		la.archive_read_disk_descend(d);
-		if (base && la.archive_entry_filetype(e) != AE_IFDIR) {
-			_cleanup_free_ char *b = xasprintf("%s%s", base, p + sl);
-			if (same_file(p, b))
-				continue;
-		}
-		_cleanup_free_ char *to = xasprintf("%s%s", dst, p + sl);
-		la.archive_entry_set_pathname(e, to);
-		if (la.archive_write_header(w, e) != ARCHIVE_OK) {
-			ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", to,
-				     la.archive_error_string(w));
-			goto out;
-		}
-		if (la.archive_entry_filetype(e) == AE_IFREG) {
-			char buf[65536];
-			la_ssize_t n;
-			while ((n = la.archive_read_data(d, buf, sizeof(buf))) > 0)
-				if (la.archive_write_data(w, buf, (size_t)n) != n) {
-					ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", to,
-						     la.archive_error_string(w));
-					goto out;
-				}
-			if (n < 0) {
-				ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", p,
-					     la.archive_error_string(d));
-				goto out;
-			}
-		}
-		if (la.archive_write_finish_entry(w) != ARCHIVE_OK) {
-			ret = vz_err(err, VZ_E_SYSTEM, "cannot write %s: %s", to,
-				     la.archive_error_string(w));
-			goto out;
-		}
-	}
-out:
-	la.archive_entry_free(e);
-	la.archive_read_free(d);
+	struct copy c = {w, src, base, dst};
+	int r = walk_tree(src, copy_one, &c, err);
 	la.archive_write_free(w);
-	return ret;
+	return r;
 }
 
 int vz_tree_copy(const char *src, const char *dst, vz_error *err)
@@ -484,57 +481,29 @@ int vz_tree_copy(const char *src, const char *dst, vz_error *err)
 
 /* What base has and src does not: an overlayfs whiteout (a 0:0 character
  * device) in dst, one for a whole missing directory. */
-static int whiteouts(const char *src, const char *base, const char *dst, vz_error *err)
+static int whiteout_one(struct archive *d, struct archive_entry *e, const char *rel,
+			void *data, vz_error *err)
 {
-	struct archive *d = la.archive_read_disk_new();
-	struct archive_entry *e = la.archive_entry_new();
-	la.archive_read_disk_set_behavior(d, ARCHIVE_READDISK_NO_TRAVERSE_MOUNTS);
-	int ret = 0;
-	size_t bl = strlen(base);
-	if (la.archive_read_disk_open(d, base) != ARCHIVE_OK) {
-		ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", base,
-			     la.archive_error_string(d));
-		goto out;
-	}
-	for (;;) {
-		int r = la.archive_read_next_header2(d, e);
-		if (r == ARCHIVE_EOF)
-			break;
-		if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
-			ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", base,
-				     la.archive_error_string(d));
-			goto out;
-		}
-		const char *p = la.archive_entry_pathname(e);
-		if (strncmp(p, base, bl))
-			continue;
-		if (!p[bl]) { /* the top: into it */
-			la.archive_read_disk_descend(d);
-			continue;
-		}
-		_cleanup_free_ char *s_ = xasprintf("%s%s", src, p + bl);
-		struct stat st;
-		if (lstat(s_, &st) == 0) {
-			if (S_ISDIR(st.st_mode))
-				la.archive_read_disk_descend(d);
-			continue;
-		}
-		_cleanup_free_ char *to = xasprintf("%s%s", dst, p + bl);
-		if (errno != ENOENT || mknod(to, S_IFCHR | 0000, makedev(0, 0)) < 0) {
-			ret = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot whiteout %s", to);
-			goto out;
-		}
-	}
-out:
-	la.archive_entry_free(e);
-	la.archive_read_free(d);
-	return ret;
+	(void)d;
+	(void)e;
+	struct copy *c = data;
+	if (!*rel)
+		return 0;
+	_cleanup_free_ char *in_src = xasprintf("%s%s", c->src, rel);
+	struct stat st;
+	if (lstat(in_src, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : 1;
+	_cleanup_free_ char *to = xasprintf("%s%s", c->dst, rel);
+	if (errno != ENOENT || mknod(to, S_IFCHR | 0000, makedev(0, 0)) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot whiteout %s", to);
+	return 1;
 }
 
 int vz_tree_diff_copy(const char *src, const char *base, const char *dst, vz_error *err)
 {
 	int r = copy_tree(src, base, dst, err);
-	return r ? r : whiteouts(src, base, dst, err);
+	struct copy c = {NULL, src, base, dst};
+	return r ? r : walk_tree(base, whiteout_one, &c, err);
 }
 
 /* "NAME@VERSION": a version of a template's layer, as a CT records it */

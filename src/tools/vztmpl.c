@@ -2,6 +2,7 @@
  * prints. */
 #define _GNU_SOURCE
 #include <getopt.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +46,8 @@ static int list(vz_ctx *ctx, bool noheader, bool json)
 		fprintf(stderr, "vztmpl: %s\n", err.msg);
 		return r;
 	}
-	if (json)
-		printf("[");
-	else if (!noheader)
+	json_object *arr = json ? json_object_new_array() : NULL;
+	if (!json && !noheader)
 		printf("%-34s %8s %-16s %-22s %s\n", "NAME", "SIZE", "DATE", "STATE", "CTS");
 	for (size_t i = 0; i < n; i++) {
 		char size[16] = "-", date[32] = "-", state[32];
@@ -61,18 +61,25 @@ static int list(vz_ctx *ctx, bool noheader, bool json)
 			 t[i].cached ? "cached" : "",
 			 t[i].unpacked ? (t[i].cached ? ",unpacked" : "unpacked") : "",
 			 !t[i].cached && !t[i].unpacked ? "defined" : "");
-		if (json)
-			printf("%s\n  {\"name\": \"%s\", \"defined\": %s, \"cached\": %s, "
-			       "\"unpacked\": %s, \"size\": %lld, \"mtime\": %lld, \"cts\": %u}",
-			       i ? "," : "", t[i].name, t[i].defined ? "true" : "false",
-			       t[i].cached ? "true" : "false", t[i].unpacked ? "true" : "false",
-			       (long long)t[i].size, (long long)t[i].mtime, t[i].users);
-		else
+		if (json) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "name", json_object_new_string(t[i].name));
+			json_object_object_add(o, "defined", json_object_new_boolean(t[i].defined));
+			json_object_object_add(o, "cached", json_object_new_boolean(t[i].cached));
+			json_object_object_add(o, "unpacked", json_object_new_boolean(t[i].unpacked));
+			json_object_object_add(o, "size", json_object_new_int64((int64_t)t[i].size));
+			json_object_object_add(o, "mtime", json_object_new_int64((int64_t)t[i].mtime));
+			json_object_object_add(o, "cts", json_object_new_int64(t[i].users));
+			json_object_array_add(arr, o);
+		} else {
 			printf("%-34s %8s %-16s %-22s %u\n", t[i].name, size, date, state,
 			       t[i].users);
+		}
 	}
-	if (json)
-		printf("%s]\n", n ? "\n" : "");
+	if (json) {
+		printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY));
+		json_object_put(arr);
+	}
 	free(t);
 	return 0;
 }
@@ -89,36 +96,8 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0}};
 	int c;
 	opterr = 0;
-	/* "+": global options stop at the command */
-	while ((c = getopt_long(argc, argv, "+", lo, NULL)) != -1) {
-		switch (c) {
-		case O_ROOT: root = optarg; break;
-		case O_HELP: usage(stdout); return 0;
-		default:
-			fprintf(stderr, "vztmpl: %s: unknown option (see vztmpl --help)\n",
-				argv[optind - 1]);
-			return VZ_E_BADOPT;
-		}
-	}
-	if (optind >= argc) {
-		usage(stderr);
-		return VZ_E_NOTENOUGH;
-	}
-	const char *cmd = argv[optind];
-	/* options may follow the command and its argument */
-	const char *arg = NULL;
-	optind++;
-	while (optind < argc) {
-		c = getopt_long(argc, argv, "fH", lo, NULL);
-		if (c == -1) {
-			if (arg) {
-				fprintf(stderr, "vztmpl %s: unexpected argument %s\n", cmd,
-					argv[optind]);
-				return VZ_E_BADOPT;
-			}
-			arg = argv[optind++];
-			continue;
-		}
+	/* options anywhere (GNU permutation): before or after the command */
+	while ((c = getopt_long(argc, argv, "fH", lo, NULL)) != -1) {
 		switch (c) {
 		case 'f': force = true; break;
 		case 'H': noheader = true; break;
@@ -131,6 +110,16 @@ int main(int argc, char **argv)
 				argv[optind - 1]);
 			return VZ_E_BADOPT;
 		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return VZ_E_NOTENOUGH;
+	}
+	const char *cmd = argv[optind++];
+	const char *arg = optind < argc ? argv[optind++] : NULL;
+	if (optind < argc) {
+		fprintf(stderr, "vztmpl %s: unexpected argument %s\n", cmd, argv[optind]);
+		return VZ_E_BADOPT;
 	}
 	bool wants_arg = strcmp(cmd, "list") != 0;
 	if (strcmp(cmd, "list") && strcmp(cmd, "build") && strcmp(cmd, "remove") &&

@@ -17,9 +17,11 @@ shared_templates() {
 	d=$TEST_CACHE/template-$h
 	mkdir -p "$d" "$TEST_CACHE/packages" || fail "cannot create $d"
 	[ -e "$d/packages" ] || ln -s "$TEST_CACHE/packages" "$d/packages"
-	for old in "$TEST_CACHE"/template-*; do
-		[ "$old" = "$d" ] || [ ! -d "$old" ] || rm -rf --one-file-system "$old"
-	done
+	# other versions of the definitions: kept a while (another checkout on
+	# this machine may be testing with them right now), then removed
+	find "$TEST_CACHE" -maxdepth 1 -name 'template-*' ! -path "$d" -mtime +2 \
+		-exec rm -rf --one-file-system {} + 2>/dev/null
+	touch "$d"
 	echo "$d"
 }
 
