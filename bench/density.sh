@@ -25,14 +25,8 @@ set -u -o pipefail
 N=${BENCH_N:-20}
 TMPL=${BENCH_TEMPLATE:-debian-12-x86_64-minimal}
 DISK=${BENCH_DISKSPACE:-1G}
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-die() { echo "density: $*" >&2; exit 2; }
-[[ $(id -u) == 0 ]] || die "must run as root"
-[[ $N =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer"
-VZCTL=${VZCTL:-$REPO/build/vzctl}
-VZTMPL=${VZTMPL:-$REPO/build/vztmpl}
-[[ -x $VZCTL ]] || VZCTL=$(command -v vzctl) || die "no vzctl (make first)"
-[[ -x $VZTMPL ]] || VZTMPL=$(command -v vztmpl) || die "no vztmpl (make first)"
+BENCH=density
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 TMP=$(mktemp -d /var/tmp/vz-bench-density.XXXXXX)
 export VZ_ROOT=$TMP/root
@@ -63,15 +57,9 @@ snapshot_mem() { # -> "cached used" in KB
 }
 drop_caches() { sync; echo 3 >/proc/sys/vm/drop_caches; sleep 1; }
 per_ct() { awk -v a="$1" -v n="$N" 'BEGIN {printf "%.1f", a / n / 1024}'; } # KB -> MB per CT
-now() { echo "${EPOCHREALTIME/./}"; }
 
-mkdir -p "$VZ_ROOT/vz" "$LXCP"
-[[ -n ${BENCH_TEMPLATE_DIR:-} ]] && ln -s "$BENCH_TEMPLATE_DIR" "$VZ_ROOT/vz/template"
-"$VZTMPL" list >/dev/null || die "vztmpl failed"
-if [[ ! -e $VZ_ROOT/vz/template/layers/$TMPL ]]; then
-	echo "building $TMPL once (not timed)..."
-	"$VZTMPL" build "$TMPL" >"$LOG" 2>&1 || { tail -n 3 "$LOG"; exit 1; }
-fi
+mkdir -p "$LXCP"
+bench_template "$TMPL" "$LOG"
 LAYER=$(readlink -f "$VZ_ROOT/vz/template/layers/$TMPL")
 SIZE=$(du -sm "$LAYER" | cut -f1)
 

@@ -22,14 +22,8 @@ set -u -o pipefail
 
 N=${BENCH_N:-5}
 TMPL=${BENCH_TEMPLATE:-debian-12-x86_64}
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-die() { echo "templates: $*" >&2; exit 2; }
-[[ $(id -u) == 0 ]] || die "must run as root"
-[[ $N =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer"
-VZCTL=${VZCTL:-$REPO/build/vzctl}
-VZTMPL=${VZTMPL:-$REPO/build/vztmpl}
-[[ -x $VZCTL ]] || VZCTL=$(command -v vzctl) || die "no vzctl (make first)"
-[[ -x $VZTMPL ]] || VZTMPL=$(command -v vztmpl) || die "no vztmpl (make first)"
+BENCH=templates
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 TMP=$(mktemp -d /var/tmp/vz-bench-tmpl.XXXXXX)
 export VZ_ROOT=$TMP/root
@@ -49,20 +43,9 @@ cleanup() {
 trap cleanup EXIT
 cd / || exit 2
 
-now() { echo "${EPOCHREALTIME/./}"; } # microseconds
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-ms() { awk -v u="$1" 'BEGIN {printf "%.1f", u/1000}'; }
-
-mkdir -p "$VZ_ROOT/vz" "$LXCP"
-if [[ -n ${BENCH_TEMPLATE_DIR:-} ]]; then
-	ln -s "$BENCH_TEMPLATE_DIR" "$VZ_ROOT/vz/template"
-fi
-"$VZTMPL" list >/dev/null || die "vztmpl list failed"
-if [[ ! -d $VZ_ROOT/vz/template/layers/$TMPL ]]; then
-	echo "building $TMPL once (not timed)..."
-	"$VZTMPL" build "$TMPL" >"$LOG" 2>&1 || { tail -n 3 "$LOG"; exit 1; }
-fi
-LAYER=$VZ_ROOT/vz/template/layers/$TMPL
+mkdir -p "$LXCP"
+bench_template "$TMPL" "$LOG"
+LAYER=$(readlink -f "$VZ_ROOT/vz/template/layers/$TMPL")
 SIZE=$(du -sm "$LAYER" | cut -f1)
 
 # ---- vz: create (over the shared layer) and boot ----

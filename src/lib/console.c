@@ -109,13 +109,8 @@ int vz_ct_console(vz_ctx *ctx, unsigned ctid, vz_error *err)
 				    ctid);
 	}
 	close(dfd);
-	bool tty = isatty(0);
-	struct termios saved, raw;
-	if (tty && tcgetattr(0, &saved) == 0) {
-		raw = saved;
-		cfmakeraw(&raw);
-		(void)tcsetattr(0, TCSANOW, &raw);
-	}
+	struct termios saved;
+	bool tty = tty_raw(&saved);
 	if (tty)
 		fprintf(stderr, "Attached to CT %u's console (press Esc . to detach)\r\n", ctid);
 	struct pollfd pf[2] = {{.fd = 0, .events = POLLIN}, {.fd = s, .events = POLLIN}};

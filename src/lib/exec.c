@@ -262,14 +262,10 @@ static void copy_winsize(int from, int to)
 /* Relays the terminal and the CT's pty until the shell is done. */
 static void relay(int master, char *const cmd[])
 {
-	bool tty = isatty(0);
-	struct termios saved, raw;
-	if (tty && tcgetattr(0, &saved) == 0) {
-		raw = saved;
-		cfmakeraw(&raw);
-		(void)tcsetattr(0, TCSANOW, &raw);
+	struct termios saved;
+	bool tty = tty_raw(&saved);
+	if (tty)
 		copy_winsize(0, master);
-	}
 	if (cmd && cmd[0]) {
 		for (size_t i = 0; cmd[i]; i++) {
 			(void)write_all(master, cmd[i], strlen(cmd[i]));

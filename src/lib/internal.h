@@ -42,6 +42,8 @@ bool is_mountpoint(const char *path);
 /* Start time of a process (field 22 of /proc/PID/stat), 0 if gone. */
 unsigned long long proc_starttime(pid_t pid);
 void close_fds_from(int first, const int *keep, size_t nkeep);
+struct termios;
+bool tty_raw(struct termios *saved);
 int send_fd(int sock, int fd);
 int recv_fd(int sock);
 int recv_fd_msg(int sock, char *buf, size_t len);

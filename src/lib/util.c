@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/stat.h>
+#include <termios.h>
 #include "internal.h"
 
 void *xmalloc(size_t n)
@@ -331,4 +332,17 @@ int recv_fd_msg(int sock, char *buf, size_t len)
 	int fd;
 	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
 	return fd;
+}
+
+/* Our terminal in raw mode (keys go through as they are typed), the old
+ * settings kept in saved; false when stdin is no terminal. */
+bool tty_raw(struct termios *saved)
+{
+	struct termios raw;
+	if (!isatty(0) || tcgetattr(0, saved) < 0)
+		return false;
+	raw = *saved;
+	cfmakeraw(&raw);
+	(void)tcsetattr(0, TCSANOW, &raw);
+	return true;
 }
