@@ -16,17 +16,13 @@ void vz_ctx_set_progress(vz_ctx *ctx, void (*fn)(const char *line, void *data), 
 	ctx->progress_data = data;
 }
 
-/* CTs of this root made from the template: count, and (when busy is
- * given) how many of them are mounted now, with their ids in ids. */
-static unsigned users_of(vz_ctx *ctx, const char *name, unsigned *mounted, char *ids,
-			 size_t idsz)
+/* CTs of this root made from the template: how many, their ids in ids */
+static unsigned users_of(vz_ctx *ctx, const char *name, char *ids, size_t idsz)
 {
 	unsigned *all = NULL;
 	size_t n = 0;
 	vz_error e;
 	unsigned users = 0;
-	if (mounted)
-		*mounted = 0;
 	if (ids && idsz)
 		ids[0] = '\0';
 	if (vz_list_ids(ctx, &all, &n, &e))
@@ -38,14 +34,9 @@ static unsigned users_of(vz_ctx *ctx, const char *name, unsigned *mounted, char 
 		const char *t = vz_conf_get(&ct.conf, "OSTEMPLATE");
 		if (t && !strcmp(t, name)) {
 			users++;
-			bool m = is_mountpoint(ct.root_dir);
-			if (mounted && m)
-				(*mounted)++;
-			if (ids && (!mounted || m)) {
-				size_t l = strlen(ids);
-				if (l + 12 < idsz)
-					snprintf(ids + l, idsz - l, "%s%u", l ? " " : "", all[i]);
-			}
+			size_t l = ids ? strlen(ids) : 0;
+			if (ids && l + 12 < idsz)
+				snprintf(ids + l, idsz - l, "%s%u", l ? " " : "", all[i]);
 		}
 		vz_ct_free(&ct);
 	}
@@ -116,7 +107,7 @@ int vz_template_remove(vz_ctx *ctx, const char *name, vz_error *err)
 	bool layered = lstat(layer, &st) == 0;
 	if (!cache && !layered)
 		r = vz_err(err, VZ_E_NOTEMPLATE, "OS template %s is not cached", name);
-	else if (users_of(ctx, name, NULL, ids, sizeof(ids)))
+	else if (users_of(ctx, name, ids, sizeof(ids)))
 		r = vz_err(err, VZ_E_TMPLBUSY,
 			   "OS template %s is the base of CTs %s; destroy them first", name, ids);
 	else if (cache && unlink(cache) < 0)
@@ -277,7 +268,7 @@ int vz_template_list(vz_ctx *ctx, struct vz_tmpl_info **list, size_t *n, vz_erro
 	scan(cache, NULL, 1, list, n, &cap);
 	scan(layers, NULL, 2, list, n, &cap);
 	for (size_t i = 0; i < *n; i++)
-		(*list)[i].users = users_of(ctx, (*list)[i].name, NULL, NULL, 0);
+		(*list)[i].users = users_of(ctx, (*list)[i].name, NULL, 0);
 	if (*n)
 		qsort(*list, *n, sizeof(**list), by_name);
 	return 0;
