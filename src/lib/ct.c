@@ -416,20 +416,38 @@ static int do_start(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
 
 typedef int (*ct_op)(vz_ctx *ctx, struct vz_ct *ct, int a, int b, vz_error *err);
 
-/* Loads the CT and runs op under its lock. */
-static int locked(vz_ctx *ctx, unsigned ctid, const char *what, ct_op op, int a, int b,
-		  vz_error *err)
+int vz_ct_locked(vz_ctx *ctx, unsigned ctid, const char *what, vz_ct_fn fn, void *arg,
+		 vz_error *err)
 {
 	int lfd, r;
 	struct vz_ct ct;
 	if ((r = vz_ct_load(ctx, ctid, &ct, err)))
 		return r;
 	if ((r = vz_lock_ct(ctx, ctid, what, &lfd, err)) == 0) {
-		r = op(ctx, &ct, a, b, err);
+		r = fn(ctx, &ct, arg, err);
 		vz_unlock(lfd);
 	}
 	vz_ct_free(&ct);
 	return r;
+}
+
+struct int_op {
+	ct_op op;
+	int a, b;
+};
+
+static int run_int_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
+{
+	const struct int_op *o = arg;
+	return o->op(ctx, ct, o->a, o->b, err);
+}
+
+/* Loads the CT and runs op under its lock. */
+static int locked(vz_ctx *ctx, unsigned ctid, const char *what, ct_op op, int a, int b,
+		  vz_error *err)
+{
+	struct int_op o = {op, a, b};
+	return vz_ct_locked(ctx, ctid, what, run_int_op, &o, err);
 }
 
 static int start_op(vz_ctx *ctx, struct vz_ct *ct, int flags, int b, vz_error *err)

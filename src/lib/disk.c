@@ -106,57 +106,54 @@ fail:
 	return r;
 }
 
+static int convert_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
+{
+	const char *layout = arg;
+	bool image = !strcmp(layout, "image");
+	struct vz_state st;
+	vz_error e;
+	int r = 0;
+	if (vz_state_read(ctx, ct->ctid, &st) == 1)
+		return vz_err(err, VZ_E_RUNNING, "CT %u is running; stop it to convert", ct->ctid);
+	if (!path_exists(ct->private_dir))
+		return vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist",
+			      ct->ctid, ct->private_dir);
+	if (vz_storage_is_image(ct) == image) {
+		const char *cur = vz_conf_get(&ct->conf, "VE_LAYOUT");
+		if (!cur || !strcmp(cur, layout))
+			return vz_err(err, VZ_E_BADVALUE, "CT %u has the %s layout already",
+				      ct->ctid, layout);
+		/* a convert killed after its swap: the config catches up */
+		vz_conf_set(&ct->conf, "VE_LAYOUT", layout);
+		return vz_conf_save(&ct->conf, ct->conf_path, err);
+	}
+	if (is_mountpoint(ct->root_dir))
+		return vz_err(err, VZ_E_MOUNTED, "CT %u is mounted; umount it first", ct->ctid);
+	if ((r = vz_storage_mount(ctx, ct, false, err)))
+		return r;
+	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Converting CT %u to the %s layout", ct->ctid, layout);
+	r = rebuild_area(ctx, ct, image, err);
+	if (vz_storage_umount(ctx, ct, &e) && !r)
+		r = vz_err(err, e.code, "%s", e.msg);
+	_cleanup_free_ char *neu = xasprintf("%s.new", ct->private_dir);
+	if (!r)
+		r = swap_area(ct, neu, err);
+	if (!r) {
+		vz_conf_set(&ct->conf, "VE_LAYOUT", layout);
+		r = vz_conf_save(&ct->conf, ct->conf_path, err);
+	}
+	if (!r)
+		vz_log(ctx, ct->ctid, VZ_LOG_INFO, "CT %u converted to the %s layout", ct->ctid,
+		       layout);
+	return r;
+}
+
 int vz_ct_convert(vz_ctx *ctx, unsigned ctid, const char *layout, vz_error *err)
 {
 	if (!layout || (strcmp(layout, "image") && strcmp(layout, "overlay")))
 		return vz_err(err, VZ_E_BADVALUE, "CT %u: --layout %.32s: overlay or image", ctid,
 			      layout ? layout : "(none)");
-	bool image = !strcmp(layout, "image");
-	struct vz_ct ct;
-	int lfd, r = vz_ct_load(ctx, ctid, &ct, err);
-	if (r)
-		return r;
-	if ((r = vz_lock_ct(ctx, ctid, "convert", &lfd, err))) {
-		vz_ct_free(&ct);
-		return r;
-	}
-	struct vz_state st;
-	vz_error e;
-	if (vz_state_read(ctx, ctid, &st) == 1) {
-		r = vz_err(err, VZ_E_RUNNING, "CT %u is running; stop it to convert", ctid);
-	} else if (!path_exists(ct.private_dir)) {
-		r = vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist", ctid,
-			   ct.private_dir);
-	} else if (vz_storage_is_image(&ct) == image) {
-		const char *cur = vz_conf_get(&ct.conf, "VE_LAYOUT");
-		if (cur && strcmp(cur, layout)) {
-			/* a convert killed after its swap: the config catches up */
-			vz_conf_set(&ct.conf, "VE_LAYOUT", layout);
-			r = vz_conf_save(&ct.conf, ct.conf_path, err);
-		} else {
-			r = vz_err(err, VZ_E_BADVALUE, "CT %u has the %s layout already", ctid,
-				   layout);
-		}
-	} else if (is_mountpoint(ct.root_dir)) {
-		r = vz_err(err, VZ_E_MOUNTED, "CT %u is mounted; umount it first", ctid);
-	} else if (!(r = vz_storage_mount(ctx, &ct, false, err))) {
-		vz_log(ctx, ctid, VZ_LOG_INFO, "Converting CT %u to the %s layout", ctid, layout);
-		r = rebuild_area(ctx, &ct, image, err);
-		if (vz_storage_umount(ctx, &ct, &e) && !r)
-			r = vz_err(err, e.code, "%s", e.msg);
-		_cleanup_free_ char *neu = xasprintf("%s.new", ct.private_dir);
-		if (!r)
-			r = swap_area(&ct, neu, err);
-		if (!r) {
-			vz_conf_set(&ct.conf, "VE_LAYOUT", layout);
-			r = vz_conf_save(&ct.conf, ct.conf_path, err);
-		}
-	}
-	vz_unlock(lfd);
-	vz_ct_free(&ct);
-	if (!r)
-		vz_log(ctx, ctid, VZ_LOG_INFO, "CT %u converted to the %s layout", ctid, layout);
-	return r;
+	return vz_ct_locked(ctx, ctid, "convert", convert_op, (void *)layout, err);
 }
 
 /* DISKSPACE/DISKINODES from `set`: grows the image (live when mounted);
@@ -164,10 +161,7 @@ int vz_ct_convert(vz_ctx *ctx, unsigned ctid, const char *layout, vz_error *err)
 int vz_storage_set_disk(vz_ctx *ctx, struct vz_ct *ct, const char *space, const char *inodes,
 			bool running, vz_error *err)
 {
-	_cleanup_free_ char *root_img = pfile(ct, "root.img");
-	_cleanup_free_ char *upper_img = pfile(ct, "upper.img");
-	const char *img = path_exists(root_img) ? root_img
-			  : path_exists(upper_img) ? upper_img : NULL;
+	_cleanup_free_ char *img = vz_storage_image(ct);
 	if (img) {
 		const char *old = vz_conf_get(&ct->conf, "DISKINODES");
 		if (inodes && vz_disk_hard(inodes) != vz_disk_hard(old))
@@ -213,30 +207,27 @@ int vz_storage_set_disk(vz_ctx *ctx, struct vz_ct *ct, const char *space, const 
 	return r;
 }
 
-int vz_ct_compact(vz_ctx *ctx, unsigned ctid, unsigned long long *trimmed, vz_error *err)
+static int compact_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 {
-	struct vz_ct ct;
-	int lfd, r = vz_ct_load(ctx, ctid, &ct, err);
+	(void)ctx;
+	unsigned long long *trimmed = arg;
+	_cleanup_free_ char *mnt = vz_storage_backing_mnt(ct);
+	_cleanup_free_ char *img = vz_storage_image(ct);
+	if (!img)
+		return vz_err(err, VZ_E_BADVALUE, "CT %u has no disk image to compact", ct->ctid);
+	if (is_mountpoint(mnt))
+		return vz_image_compact(mnt, trimmed, err);
+	int r = vz_image_mount(img, mnt, err);
 	if (r)
 		return r;
-	if ((r = vz_lock_ct(ctx, ctid, "compact", &lfd, err))) {
-		vz_ct_free(&ct);
-		return r;
-	}
-	_cleanup_free_ char *mnt = vz_storage_backing_mnt(&ct);
-	_cleanup_free_ char *root_img = pfile(&ct, "root.img");
-	_cleanup_free_ char *upper_img = pfile(&ct, "upper.img");
-	if (!path_exists(root_img) && !path_exists(upper_img)) {
-		r = vz_err(err, VZ_E_BADVALUE, "CT %u has no disk image to compact", ctid);
-	} else if (is_mountpoint(mnt)) {
-		r = vz_image_compact(mnt, trimmed, err);
-	} else if (!(r = vz_image_mount(path_exists(root_img) ? root_img : upper_img, mnt, err))) {
-		r = vz_image_compact(mnt, trimmed, err);
-		vz_error e;
-		if (vz_image_umount(mnt, &e) && !r)
-			r = vz_err(err, e.code, "%s", e.msg);
-	}
-	vz_unlock(lfd);
-	vz_ct_free(&ct);
+	r = vz_image_compact(mnt, trimmed, err);
+	vz_error e;
+	if (vz_image_umount(mnt, &e) && !r)
+		r = vz_err(err, e.code, "%s", e.msg);
 	return r;
+}
+
+int vz_ct_compact(vz_ctx *ctx, unsigned ctid, unsigned long long *trimmed, vz_error *err)
+{
+	return vz_ct_locked(ctx, ctid, "compact", compact_op, trimmed, err);
 }

@@ -203,6 +203,25 @@ out:
 	return r;
 }
 
+struct passwd_job {
+	char **argv;
+	const char *input;
+	int status;
+};
+
+static int userpasswd_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
+{
+	struct passwd_job *j = arg;
+	struct vz_state st;
+	if (vz_state_read(ctx, ct->ctid, &st) == 1)
+		return vz_exec_input(ctx, ct->ctid, VZ_EXEC_DIRECT, j->argv, j->input, &j->status,
+				     err);
+	if (!path_exists(ct->private_dir))
+		return vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist",
+			      ct->ctid, ct->private_dir);
+	return stopped_userpasswd(ctx, ct, j->argv, j->input, &j->status, err);
+}
+
 int vz_ct_userpasswd(vz_ctx *ctx, unsigned ctid, const char *userpass, vz_error *err)
 {
 	const char *colon = userpass ? strchr(userpass, ':') : NULL;
@@ -214,28 +233,11 @@ int vz_ct_userpasswd(vz_ctx *ctx, unsigned ctid, const char *userpass, vz_error 
 	_cleanup_free_ char *user = strndup(userpass, (size_t)(colon - userpass));
 	_cleanup_free_ char *input = xasprintf("%s\n", userpass);
 	char *argv[] = {"/bin/sh", "-c", (char *)userpasswd_sh, "vz-userpasswd", user, NULL};
-	struct vz_ct ct;
-	int lfd, status = 0;
-	int r = vz_ct_load(ctx, ctid, &ct, err);
-	if (r)
-		return r;
-	if ((r = vz_lock_ct(ctx, ctid, "userpasswd", &lfd, err))) {
-		vz_ct_free(&ct);
-		return r;
-	}
-	struct vz_state st;
-	if (vz_state_read(ctx, ctid, &st) == 1)
-		r = vz_exec_input(ctx, ctid, VZ_EXEC_DIRECT, argv, input, &status, err);
-	else if (!path_exists(ct.private_dir))
-		r = vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist", ctid,
-			   ct.private_dir);
-	else
-		r = stopped_userpasswd(ctx, &ct, argv, input, &status, err);
-	vz_unlock(lfd);
-	vz_ct_free(&ct);
-	if (!r && status)
+	struct passwd_job j = {argv, input, 0};
+	int r = vz_ct_locked(ctx, ctid, "userpasswd", userpasswd_op, &j, err);
+	if (!r && j.status)
 		r = vz_err(err, VZ_E_CHANGEPASS, "CT %u: cannot set the password of %s (exit %d)",
-			   ctid, user, status);
+			   ctid, user, j.status);
 	if (!r)
 		vz_log(ctx, ctid, VZ_LOG_DEBUG, "password of %s set", user);
 	return r;

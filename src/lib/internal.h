@@ -131,6 +131,10 @@ struct vz_ct {
 };
 const char *vz_ct_get(const struct vz_ct *ct, const vz_ctx *ctx, const char *key);
 int vz_ct_load(vz_ctx *ctx, unsigned ctid, struct vz_ct *ct, vz_error *err);
+/* Loads the CT and runs fn on it under the CT's lock. */
+typedef int (*vz_ct_fn)(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err);
+int vz_ct_locked(vz_ctx *ctx, unsigned ctid, const char *what, vz_ct_fn fn, void *arg,
+		 vz_error *err);
 void vz_ct_free(struct vz_ct *ct);
 
 /* ---- lock.c ---- */
@@ -247,6 +251,8 @@ int vz_storage_umount(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
 int vz_storage_destroy(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
 char *vz_storage_layer(vz_ctx *ctx, const struct vz_ct *ct);
 bool vz_storage_is_image(const struct vz_ct *ct);
+/* The image the CT's files are in (root.img or upper.img), or NULL */
+char *vz_storage_image(const struct vz_ct *ct);
 int vz_storage_record_layer(const char *area, const char *layer);
 char *vz_storage_backing_mnt(const struct vz_ct *ct);
 int vz_storage_layout_ok(const char *layout);

@@ -142,41 +142,38 @@ out:
 	return r;
 }
 
-int vz_ct_snapshot(vz_ctx *ctx, unsigned ctid, const char *name, char *uuid_out, size_t n,
-		   vz_error *err)
+struct taking {
+	const char *name;
+	char *uuid_out;
+	size_t n;
+};
+
+static int snapshot_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 {
-	if (name && (!vz_conf_value_ok(name) || strlen(name) > 127))
-		return vz_err(err, VZ_E_BADVALUE, "CT %u: bad snapshot name", ctid);
-	struct vz_ct ct;
-	int lfd, r = vz_ct_load(ctx, ctid, &ct, err);
-	if (r)
-		return r;
-	if ((r = vz_lock_ct(ctx, ctid, "snapshot", &lfd, err))) {
-		vz_ct_free(&ct);
-		return r;
-	}
+	const struct taking *t = arg;
 	char uuid[64] = "";
 	_cleanup_free_ char *u = read_file("/proc/sys/kernel/random/uuid", NULL);
 	if (u)
 		snprintf(uuid, sizeof(uuid), "%.36s", u);
-	_cleanup_free_ char *top = snapdir(&ct, NULL);
-	_cleanup_free_ char *dir = snapdir(&ct, uuid);
+	if (!uuid_ok(uuid))
+		return vz_err(err, VZ_E_SYSTEM, "cannot make a snapshot id");
+	if (!path_exists(ct->private_dir))
+		return vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist",
+			      ct->ctid, ct->private_dir);
+	_cleanup_free_ char *top = snapdir(ct, NULL);
+	_cleanup_free_ char *dir = snapdir(ct, uuid);
 	_cleanup_free_ char *tmp = xasprintf("%s/.new-%s", top, uuid);
 	struct vz_state st;
-	bool running = vz_state_read(ctx, ctid, &st) == 1;
-	vz_ct_thaw_stale(ctx, &ct);
-	if (!uuid_ok(uuid)) {
-		r = vz_err(err, VZ_E_SYSTEM, "cannot make a snapshot id");
-	} else if (!path_exists(ct.private_dir)) {
-		r = vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist", ctid,
-			   ct.private_dir);
-	} else if (mkdir_p(tmp, 0700) < 0) {
+	bool running = vz_state_read(ctx, ct->ctid, &st) == 1;
+	vz_ct_thaw_stale(ctx, ct);
+	int r = 0;
+	if (mkdir_p(tmp, 0700) < 0) {
 		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create %s", tmp);
-	} else if (!(r = take(ctx, &ct, tmp, running, err))) {
+	} else if (!(r = take(ctx, ct, tmp, running, err))) {
 		char meta[512];
 		int m = snprintf(meta, sizeof(meta),
 				 "UUID=\"%s\"\nNAME=\"%s\"\nDATE=\"%lld\"\nRUNNING=\"%s\"\n", uuid,
-				 name ? name : "", (long long)time(NULL), running ? "yes" : "no");
+				 t->name ? t->name : "", (long long)time(NULL), running ? "yes" : "no");
 		_cleanup_free_ char *mp = xasprintf("%s/snapshot.conf", tmp);
 		if (write_file(mp, meta, (size_t)m, O_CREAT | O_TRUNC) < 0 || rename(tmp, dir) < 0)
 			r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot store snapshot %s", uuid);
@@ -184,10 +181,17 @@ int vz_ct_snapshot(vz_ctx *ctx, unsigned ctid, const char *name, char *uuid_out,
 	if (r)
 		(void)rm_rf(tmp);
 	else
-		snprintf(uuid_out, n, "%s", uuid);
-	vz_unlock(lfd);
-	vz_ct_free(&ct);
+		snprintf(t->uuid_out, t->n, "%s", uuid);
 	return r;
+}
+
+int vz_ct_snapshot(vz_ctx *ctx, unsigned ctid, const char *name, char *uuid_out, size_t n,
+		   vz_error *err)
+{
+	if (name && (!vz_conf_value_ok(name) || strlen(name) > 127))
+		return vz_err(err, VZ_E_BADVALUE, "CT %u: bad snapshot name", ctid);
+	struct taking t = {name, uuid_out, n};
+	return vz_ct_locked(ctx, ctid, "snapshot", snapshot_op, &t, err);
 }
 
 /* Calls fn with each snapshot of the CT: its directory name (the UUID)
@@ -302,28 +306,26 @@ static int find(const struct vz_ct *ct, const char *id, char *uuid, size_t n, vz
 	return vz_err(err, VZ_E_BADVALUE, "CT %u has no snapshot %.64s", ct->ctid, id);
 }
 
-int vz_ct_snapshot_delete(vz_ctx *ctx, unsigned ctid, const char *id, vz_error *err)
+static int delete_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 {
-	struct vz_ct ct;
-	int lfd, r = vz_ct_load(ctx, ctid, &ct, err);
-	if (r)
-		return r;
-	if ((r = vz_lock_ct(ctx, ctid, "snapshot-delete", &lfd, err))) {
-		vz_ct_free(&ct);
-		return r;
-	}
+	(void)ctx;
+	const char *id = arg;
 	char uuid[64];
 	if (!id)
-		r = vz_err(err, VZ_E_NOTENOUGH, "CT %u: which snapshot? (--id)", ctid);
-	else if (!(r = find(&ct, id, uuid, sizeof(uuid), err))) {
-		_cleanup_free_ char *dir = snapdir(&ct, uuid);
-		_cleanup_free_ char *gone = xasprintf("%s/../.gone-%s", dir, uuid);
-		if (rename(dir, gone) < 0 || rm_rf(gone) < 0)
-			r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot remove snapshot %s", uuid);
-	}
-	vz_unlock(lfd);
-	vz_ct_free(&ct);
-	return r;
+		return vz_err(err, VZ_E_NOTENOUGH, "CT %u: which snapshot? (--id)", ct->ctid);
+	int r = find(ct, id, uuid, sizeof(uuid), err);
+	if (r)
+		return r;
+	_cleanup_free_ char *dir = snapdir(ct, uuid);
+	_cleanup_free_ char *gone = xasprintf("%s/../.gone-%s", dir, uuid);
+	if (rename(dir, gone) < 0 || rm_rf(gone) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot remove snapshot %s", uuid);
+	return 0;
+}
+
+int vz_ct_snapshot_delete(vz_ctx *ctx, unsigned ctid, const char *id, vz_error *err)
+{
+	return vz_ct_locked(ctx, ctid, "snapshot-delete", delete_op, (void *)id, err);
 }
 
 /* PRIVATE.new gets the snapshot's files and the area's other contents

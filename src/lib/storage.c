@@ -71,7 +71,7 @@ bool vz_storage_is_image(const struct vz_ct *ct)
 }
 
 /* The image under the CT's files, if any (malloc'ed), and its mount point */
-static char *backing_image(const struct vz_ct *ct)
+char *vz_storage_image(const struct vz_ct *ct)
 {
 	char *img = priv_file(ct, "root.img");
 	if (path_exists(img))
@@ -91,7 +91,7 @@ char *vz_storage_backing_mnt(const struct vz_ct *ct)
 
 static int mount_backing(struct vz_ct *ct, vz_error *err)
 {
-	_cleanup_free_ char *img = backing_image(ct);
+	_cleanup_free_ char *img = vz_storage_image(ct);
 	_cleanup_free_ char *mnt = vz_storage_backing_mnt(ct);
 	if (!img || is_mountpoint(mnt))
 		return 0;
@@ -387,7 +387,7 @@ int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, bool for_ct, vz_error *err)
 	int r = mount_backing(ct, err);
 	if (r)
 		return r;
-	_cleanup_free_ char *img = backing_image(ct);
+	_cleanup_free_ char *img = vz_storage_image(ct);
 	_cleanup_free_ char *upper = img ? vz_storage_backing_mnt(ct) : xstrdup(ct->private_dir);
 	/* The private area holds ids as the CT sees them (root is 0), like
 	 * OpenVZ's: the host's view of a stopped CT is a plain overlay (or
