@@ -623,6 +623,22 @@ int vz_ct_status(vz_ctx *ctx, unsigned ctid, struct vz_status *s, vz_error *err)
 	return 0;
 }
 
+struct live_names {
+	const char *host, *ns, *search;
+};
+
+/* inside the CT: 2 hostname failed, 3 resolv.conf failed */
+static int names_inside(void *arg)
+{
+	const struct live_names *n = arg;
+	if (n->host) {
+		if (sethostname(n->host, strlen(n->host)) < 0)
+			return 2;
+		(void)vz_distro_hostname(n->host);
+	}
+	return vz_dns_write(n->ns, n->search) < 0 ? 3 : 0;
+}
+
 /* Applies the hostname inside a running CT: its UTS name, /etc/hostname
  * and /etc/hosts. */
 static int set_live_in_ct(vz_ctx *ctx, struct vz_ct *ct, const char *h, const char *ns,
@@ -632,30 +648,15 @@ static int set_live_in_ct(vz_ctx *ctx, struct vz_ct *ct, const char *h, const ch
 	if (!vz_state_read(ctx, ct->ctid, &st))
 		return 0;
 	_cleanup_free_ char *nsx = vz_dns_expand(ns); /* the host's, for "inherit" */
-	pid_t x = vz_fork_ct(ctx, ct->ctid);
-	if (x < 0)
+	struct live_names n = {h, nsx, search};
+	int s = vz_run_in_ct(ctx, ct, &st, names_inside, &n);
+	if (s < 0)
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
-	if (x == 0) {
-		vz_error e;
-		/* the CT's root, gid included: files made with an unmapped
-		 * id fail (EOVERFLOW) */
-		if (vz_enter_ct(ctx, ct, &st, &e) || setresgid(0, 0, 0) < 0 ||
-		    setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
-			_exit(1);
-		if (h) {
-			if (sethostname(h, strlen(h)) < 0)
-				_exit(2);
-			(void)vz_distro_hostname(h);
-		}
-		_exit(vz_dns_write(nsx, search) < 0 ? 3 : 0);
-	}
-	int s;
-	(void)waitpid(x, &s, 0);
-	if (!WIFEXITED(s) || WEXITSTATUS(s) == 1 || WEXITSTATUS(s) == 2)
+	if (s == 3)
+		return vz_err(err, VZ_E_BADDNS, "CT %u: cannot write /etc/resolv.conf", ct->ctid);
+	if (s)
 		return vz_err(err, VZ_E_HOSTNAME, "CT %u: cannot set hostname %s", ct->ctid,
 			      h ? h : "");
-	if (WEXITSTATUS(s) == 3)
-		return vz_err(err, VZ_E_BADDNS, "CT %u: cannot write /etc/resolv.conf", ct->ctid);
 	return 0;
 }
 

@@ -386,6 +386,8 @@ int vz_dns_write(const char *ns, const char *search);
 int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
 int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 		  char *const argv[], const char *input, int *status, vz_error *err);
+int vz_run_in_ct(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,
+		 int (*fn)(void *arg), void *arg);
 /* fork() with the child in the CT's v2 cgroup; vz_enter_ct does the rest */
 pid_t vz_fork_ct(vz_ctx *ctx, unsigned ctid);
 /* setns into every namespace of a running CT, join its cgroups */

@@ -611,6 +611,17 @@ int vz_dns_write(const char *ns, const char *search)
 	return 0;
 }
 
+struct netifs_inside {
+	const struct vz_netif *nf;
+	size_t n;
+};
+
+static int write_netifs(void *arg)
+{
+	const struct netifs_inside *in = arg;
+	return vz_distro_netifs(in->nf, in->n) < 0 ? 2 : 0;
+}
+
 /* --dhcp on a running CT: its ifupdown block rewritten and the interface
  * brought up (or down) by the CT's own ifup, which runs its DHCP client. */
 int vz_netcfg_dhcp_live(vz_ctx *ctx, struct vz_ct *ct, const struct vz_netchange *nc,
@@ -633,19 +644,8 @@ int vz_netcfg_dhcp_live(vz_ctx *ctx, struct vz_ct *ct, const struct vz_netchange
 	struct vz_state s;
 	if (vz_state_read(ctx, ct->ctid, &s) != 1)
 		return vz_err(err, VZ_E_NOTRUNNING, "CT %u is not running", ct->ctid);
-	pid_t x = vz_fork_ct(ctx, ct->ctid);
-	if (x < 0)
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
-	if (x == 0) {
-		vz_error e;
-		if (vz_enter_ct(ctx, ct, &s, &e) || setresgid(0, 0, 0) < 0 ||
-		    setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
-			_exit(1);
-		_exit(vz_distro_netifs(have, nh) < 0 ? 2 : 0);
-	}
-	int ws;
-	(void)waitpid(x, &ws, 0);
-	if (!WIFEXITED(ws) || WEXITSTATUS(ws))
+	struct netifs_inside in = {have, nh};
+	if (vz_run_in_ct(ctx, ct, &s, write_netifs, &in) != 0)
 		return vz_err(err, VZ_E_VETH, "CT %u: cannot write /etc/network/interfaces",
 			      ct->ctid);
 	if (!nc->mod.dhcp)
