@@ -30,6 +30,8 @@ enum vz_code {
 	VZ_E_NOCONF = 14,       /* CT config not found: CT does not exist */
 	VZ_E_BADOPT = 20,       /* invalid command-line parameter */
 	VZ_E_BADVALUE = 21,     /* invalid parameter value */
+	VZ_E_CHKPNT = 16,       /* checkpoint (suspend) failed */
+	VZ_E_RESTORE = 17,      /* restore (resume) failed */
 	VZ_E_NOTENOUGH = 27,    /* not enough parameters */
 	VZ_E_NOTEMPLATE_SET = 29, /* no OS template given and no default */
 	VZ_E_NOTRUNNING = 31,   /* CT not running */
@@ -138,6 +140,24 @@ VZ_PUBLIC int vz_ct_snapshot_switch(vz_ctx *ctx, unsigned ctid, const char *id,
 				    vz_error *err);
 VZ_PUBLIC int vz_ct_snapshot_delete(vz_ctx *ctx, unsigned ctid, const char *id,
 				    vz_error *err);
+
+/* Checkpoint/restore with CRIU. dumpfile NULL: DUMPDIR/Dump.CTID, which
+ * `vzctl start` restores from too. */
+enum vz_cpt_action {
+	VZ_CPT_FULL,      /* chkpnt: dump and stop / restore: restore and run */
+	VZ_CPT_SUSPEND,   /* freeze the CT's processes, no dump */
+	VZ_CPT_DUMP,      /* dump, leave the CT as it is (running or frozen) */
+	VZ_CPT_KILL,      /* kill the (frozen) CT */
+	VZ_CPT_RESUME,    /* thaw a frozen CT */
+};
+struct vz_cpt_opts {
+	const char *dumpfile;
+	enum vz_cpt_action action;
+};
+VZ_PUBLIC int vz_ct_chkpnt(vz_ctx *ctx, unsigned ctid, const struct vz_cpt_opts *o,
+			   vz_error *err);
+VZ_PUBLIC int vz_ct_restore(vz_ctx *ctx, unsigned ctid, const struct vz_cpt_opts *o,
+			    vz_error *err);
 
 /* Attaches the terminal to the running CT's console until Esc . (or the
  * CT stops); another attach takes the console over. */

@@ -342,6 +342,31 @@ long vz_cg_count_procs(const struct vz_cgroups *cg, const char *rel)
 
 /* Freezes (or thaws) every task of the CT's cgroup and waits until the
  * kernel says they are: v1's freezer, or v2's cgroup.freeze. */
+char *vz_cg_freezer_dir(const struct vz_cgroups *cg, const char *rel)
+{
+	/* a v1 freezer first: on hybrid hosts that is what freezes tasks */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < cg->n; i++)
+			if (pass == 0 ? !cg->h[i].v2 && vz_cg_has(&cg->h[i], "freezer")
+				      : cg->h[i].v2)
+				return xasprintf("%s/%s", cg->h[i].mnt, rel);
+	return NULL;
+}
+
+bool vz_cg_frozen(const struct vz_cgroups *cg, const char *rel)
+{
+	_cleanup_free_ char *dir = vz_cg_freezer_dir(cg, rel);
+	if (!dir)
+		return false;
+	_cleanup_free_ char *v1 = xasprintf("%s/freezer.state", dir);
+	_cleanup_free_ char *v2 = xasprintf("%s/cgroup.freeze", dir);
+	_cleanup_free_ char *s = read_file(v1, NULL);
+	if (s)
+		return strncmp(s, "THAWED", 6) != 0;
+	_cleanup_free_ char *f = read_file(v2, NULL);
+	return f && f[0] == '1';
+}
+
 int vz_cg_freeze(const struct vz_cgroups *cg, const char *rel, bool freeze, vz_error *err)
 {
 	for (size_t i = 0; i < cg->n; i++) {

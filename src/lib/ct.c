@@ -285,7 +285,8 @@ out:
 
 static bool is_running(vz_ctx *ctx, unsigned ctid, struct vz_state *st)
 {
-	return vz_state_read(ctx, ctid, st) == 1;
+	struct vz_state tmp;
+	return vz_state_read(ctx, ctid, st ? st : &tmp) == 1;
 }
 
 /* Waits for a pid that is not our child to exit. */
@@ -358,7 +359,9 @@ static int wait_ready(vz_ctx *ctx, unsigned ctid, vz_error *err)
 	return vz_err(err, VZ_E_STARTWAIT, "CT %u: did not become ready within 2 minutes", ctid);
 }
 
-static int do_start(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
+/* restore_dir: a dump to restore instead of booting init */
+static int do_start(vz_ctx *ctx, struct vz_ct *ct, int flags, const char *restore_dir,
+		    vz_error *err)
 {
 	struct vz_state st;
 	settle(ctx, ct);
@@ -371,7 +374,8 @@ static int do_start(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
 	if (!path_exists(ct->private_dir))
 		return vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist",
 			      ct->ctid, ct->private_dir);
-	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Starting container...");
+	if (!restore_dir)
+		vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Starting container...");
 	bool mounted_here = false, host_view = false;
 	if (is_mountpoint(ct->root_dir) && ct->uid_base) {
 		/* `vzctl mount` left the host's view: swap in the CT's */
@@ -399,7 +403,7 @@ static int do_start(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
 		r = vz_err(err, VZ_E_BROKEN, "CT %u is broken: no /sbin/init or /bin/sh",
 			   ct->ctid);
 	if (!r)
-		r = vz_spawn_ct(ctx, ct, err);
+		r = vz_spawn_ct(ctx, ct, restore_dir, err);
 	if (r) {
 		vz_error e;
 		if (mounted_here)
@@ -407,6 +411,10 @@ static int do_start(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
 		if (host_view)
 			(void)vz_storage_mount(ctx, ct, false, &e);
 		return r;
+	}
+	if (restore_dir) {
+		vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Container was restored");
+		return 0;
 	}
 	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Container start in progress...");
 	if (flags & VZ_START_WAIT)
@@ -450,10 +458,24 @@ static int locked(vz_ctx *ctx, unsigned ctid, const char *what, ct_op op, int a,
 	return vz_ct_locked(ctx, ctid, what, run_int_op, &o, err);
 }
 
+int vz_ct_start_from(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_error *err)
+{
+	return do_start(ctx, ct, 0, dir, err);
+}
+
 static int start_op(vz_ctx *ctx, struct vz_ct *ct, int flags, int b, vz_error *err)
 {
 	(void)b;
-	return do_start(ctx, ct, flags, err);
+	/* a suspended CT (its default dump is there) resumes, as in vzctl */
+	_cleanup_free_ char *dump = vz_dump_default(ctx, ct->ctid);
+	struct vz_state st;
+	if (vz_dump_exists(dump) && !is_running(ctx, ct->ctid, &st)) {
+		int r = vz_cpt_restore_locked(ctx, ct, dump, err);
+		if (!r)
+			(void)rm_rf(dump);
+		return r;
+	}
+	return do_start(ctx, ct, flags, NULL, err);
 }
 
 int vz_ct_start(vz_ctx *ctx, unsigned ctid, int flags, vz_error *err)
@@ -500,11 +522,26 @@ static int do_stop(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
 	return 0;
 }
 
+int vz_ct_stop_locked(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
+{
+	vz_ct_thaw_stale(ctx, ct); /* a frozen init would never hear the halt */
+	if (is_running(ctx, ct->ctid, NULL)) {
+		/* thawed by chkpnt --resume only; a stop must not wait on it */
+		struct vz_cgroups cg;
+		vz_error e;
+		if (vz_cg_detect(&cg, &e) == 0) {
+			_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+			(void)vz_cg_freeze(&cg, rel, false, &e);
+			vz_cg_free(&cg);
+		}
+	}
+	return do_stop(ctx, ct, flags, err);
+}
+
 static int stop_op(vz_ctx *ctx, struct vz_ct *ct, int flags, int b, vz_error *err)
 {
 	(void)b;
-	vz_ct_thaw_stale(ctx, ct); /* a frozen init would never hear the halt */
-	return do_stop(ctx, ct, flags, err);
+	return vz_ct_stop_locked(ctx, ct, flags, err);
 }
 
 int vz_ct_stop(vz_ctx *ctx, unsigned ctid, int flags, vz_error *err)
@@ -519,7 +556,7 @@ static int restart_op(vz_ctx *ctx, struct vz_ct *ct, int start_flags, int stop_f
 	int r = 0;
 	if (is_running(ctx, ct->ctid, &st))
 		r = do_stop(ctx, ct, stop_flags, err);
-	return r ? r : do_start(ctx, ct, start_flags, err);
+	return r ? r : do_start(ctx, ct, start_flags, NULL, err);
 }
 
 int vz_ct_restart(vz_ctx *ctx, unsigned ctid, int start_flags, int stop_flags,
@@ -568,6 +605,8 @@ static int destroy_op(vz_ctx *ctx, struct vz_ct *ct, int a, int b, vz_error *err
 		return vz_err(err, VZ_E_RUNNING, "CT %u is running; stop it first", ct->ctid);
 	if (is_mountpoint(ct->root_dir) && (r = vz_storage_umount(ctx, ct, err)))
 		return r;
+	_cleanup_free_ char *dump = vz_dump_default(ctx, ct->ctid);
+	(void)rm_rf(dump);
 	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Destroying container private area: %s",
 	       ct->private_dir);
 	if ((r = vz_storage_destroy(ctx, ct, err)))
@@ -618,6 +657,9 @@ int vz_ct_status(vz_ctx *ctx, unsigned ctid, struct vz_status *s, vz_error *err)
 	if (vz_state_read(ctx, ctid, &st) == 1) {
 		s->running = true;
 		s->init_pid = st.init_pid;
+	} else {
+		_cleanup_free_ char *dump = vz_dump_default(ctx, ctid);
+		s->suspended = vz_dump_exists(dump);
 	}
 	vz_ct_free(&ct);
 	return 0;

@@ -16,6 +16,13 @@
 #include <linux/sched.h>
 #include "internal.h"
 
+static volatile pid_t exec_child;
+static void forward_signal(int sig)
+{
+	if (exec_child > 0)
+		kill(exec_child, sig);
+}
+
 /* fork() whose child starts in the CT's v2 cgroup: CLONE_INTO_CGROUP
  * places it there without a migration, which would wait for an RCU grace
  * period. The v1 cgroups follow in vz_enter_ct. */
@@ -122,6 +129,21 @@ static int running_ct(vz_ctx *ctx, unsigned ctid, struct vz_ct *ct,
 		vz_ct_free(ct);
 		return vz_err(err, VZ_E_NOTRUNNING, "CT %u is not running", ctid);
 	}
+	/* a command started in a frozen CT would hang with it */
+	struct vz_cgroups cg;
+	vz_error e;
+	bool frozen = false;
+	if (vz_cg_detect(&cg, &e) == 0) {
+		_cleanup_free_ char *rel = vz_cg_rel(ctx, ctid);
+		frozen = vz_cg_frozen(&cg, rel);
+		vz_cg_free(&cg);
+	}
+	if (frozen) {
+		vz_ct_free(ct);
+		return vz_err(err, VZ_E_NOTRUNNING,
+			      "CT %u is frozen (chkpnt --suspend); vzctl chkpnt %u --resume thaws it",
+			      ctid, ctid);
+	}
 	return 0;
 }
 
@@ -209,6 +231,9 @@ int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 		if (y == 0) {
 			if (input && dup2(in[0], 0) < 0)
 				_exit(125);
+			/* its own session inside: a session led from outside the
+			 * CT's pid namespace cannot be checkpointed */
+			(void)setsid();
 			close_fds_from(3, NULL, 0);
 			char **av = build_argv(mode, argv);
 			become_ct_root(ctx, &ct);
@@ -217,6 +242,12 @@ int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 				strerror(errno));
 			_exit(errno == ENOENT ? 127 : 126);
 		}
+		/* out of our process group now: pass on what the terminal sends */
+		exec_child = y;
+		struct sigaction sa = {.sa_handler = forward_signal};
+		int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+		for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+			(void)sigaction(sigs[i], &sa, NULL);
 		int s;
 		while (waitpid(y, &s, 0) < 0 && errno == EINTR)
 			;

@@ -187,6 +187,9 @@ bool vz_cg_has(const struct vz_cg_hier *h, const char *ctrl);
 /* Kills what is left and removes the CT's cgroups bottom-up. */
 int vz_cg_destroy(const struct vz_cgroups *cg, const char *rel);
 int vz_cg_freeze(const struct vz_cgroups *cg, const char *rel, bool freeze, vz_error *err);
+/* The CT's cgroup that freezes it (v1 freezer, else v2), NULL if none. */
+char *vz_cg_freezer_dir(const struct vz_cgroups *cg, const char *rel);
+bool vz_cg_frozen(const struct vz_cgroups *cg, const char *rel);
 long vz_cg_count_procs(const struct vz_cgroups *cg, const char *rel);
 char *vz_cg_rel(const vz_ctx *ctx, unsigned ctid);
 
@@ -329,6 +332,12 @@ int vz_net_del(unsigned ctid, pid_t init_pid, const struct vz_ip *ips, size_t n,
 	       vz_error *err);
 /* After the CT is gone: its host end and routes. */
 void vz_net_cleanup(unsigned ctid);
+/* After a restore, where CRIU made the pair again: the host end set up as
+ * vz_net_add does and the routes to ips. */
+int vz_net_restored(unsigned ctid, unsigned mtu, const struct vz_ip *ips, size_t n,
+		    vz_error *err);
+bool vz_net_has_host_end(unsigned ctid);
+void vz_net_host_ifname(unsigned ctid, char *buf, size_t n);
 /* Bridged veth, a NETIF entry of the config (entries split by ';'). */
 #define VZ_NETIF_IPS 8
 struct vz_netif {
@@ -346,6 +355,8 @@ int vz_netif_parse(const char *s, unsigned ctid, struct vz_netif *nf);
 void vz_netif_format(const struct vz_netif *nf, char *buf, size_t n);
 int vz_netif_up(unsigned ctid, pid_t init_pid, const struct vz_netif *nf, vz_error *err);
 void vz_netif_down(const struct vz_netif *nf);
+/* After a restore: CRIU made the pair and put it on the bridge; up it goes */
+int vz_netif_restored(unsigned ctid, const struct vz_netif *nf, vz_error *err);
 
 /* ---- netcfg.c: IP_ADDRESS and NETIF as set and start use them ---- */
 #define VZ_MAX_NETIFS 8
@@ -373,6 +384,10 @@ void vz_netcfg_save(struct vz_ct *ct, const struct vz_netchange *nc);
 /* At start, before init runs; at stop, what is left on the host. */
 int vz_netcfg_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init_pid, vz_error *err);
 void vz_netcfg_stop(vz_ctx *ctx, struct vz_ct *ct);
+/* After a restore: the host side of what the CT had (ip, netif as the
+ * dump recorded them), and the state records start would write. */
+int vz_netcfg_restored(vz_ctx *ctx, struct vz_ct *ct, const char *ip, const char *netif,
+		       vz_error *err);
 /* --nameserver/--searchdomain checked; *ns and *search (free them) get the
  * config's space-separated lists, NULL when not given. */
 int vz_dns_check(unsigned ctid, const struct vz_set_opts *o, char **ns, char **search,
@@ -383,7 +398,41 @@ char *vz_dns_expand(const char *ns);
 int vz_dns_write(const char *ns, const char *search);
 
 /* ---- spawn.c: the CT's init and its monitor ---- */
-int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
+/* restore_dir: a dump to restore instead of booting (checkpoint.c) */
+int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, vz_error *err);
+struct vz_init_proc {
+	pid_t pid;
+	int pidfd;
+	int console;           /* the monitor's end of the console */
+};
+/* ---- checkpoint.c: CRIU ---- */
+struct vz_argv {
+	char **v;
+	size_t n, cap;
+};
+void vz_argv_add(struct vz_argv *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void vz_argv_free(struct vz_argv *a);
+char *vz_criu_bin(const vz_ctx *ctx);
+pid_t vz_criu_spawn(const vz_ctx *ctx, const struct vz_argv *a, const int *keep, size_t nkeep,
+		    vz_error *err);
+/* wait status, or -1 when it ran out of time and was killed */
+int vz_criu_wait(pid_t pid, int ms);
+char *vz_criu_log_error(const char *log);
+int vz_criu_fail(vz_error *err, int code, unsigned ctid, const char *what, int st,
+		 const char *log);
+char *vz_dump_default(const vz_ctx *ctx, unsigned ctid);
+bool vz_dump_exists(const char *dir);
+/* criu dump's arguments for the running CT; meta gets what restore needs */
+void vz_cpt_dump_args(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const char *dir,
+		      const char *log, struct vz_argv *a, struct vz_conf *meta);
+/* In the monitor: the CT's tree restored from dir, its init our child. */
+int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
+			const char *dir, struct vz_init_proc *ip, vz_error *err);
+/* Under the CT's lock: restore from dir (checked to be this CT's dump). */
+int vz_cpt_restore_locked(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_error *err);
+/* ct.c, under the CT's lock */
+int vz_ct_start_from(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_error *err);
+int vz_ct_stop_locked(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err);
 int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 		  char *const argv[], const char *input, int *status, vz_error *err);
 int vz_run_in_ct(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,

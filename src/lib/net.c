@@ -72,7 +72,8 @@ static int nl_talk(struct nl *n, struct nlmsghdr *h)
 		       : 0;
 }
 
-static int link_up(struct nl *n, unsigned ifindex)
+/* up, with that MTU unless mtu is 0 */
+static int link_up_mtu(struct nl *n, unsigned ifindex, unsigned mtu)
 {
 	struct nlmsghdr *h = nl_msg(n, RTM_NEWLINK, 0);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(h, sizeof(*ifm));
@@ -80,7 +81,14 @@ static int link_up(struct nl *n, unsigned ifindex)
 	ifm->ifi_index = (int)ifindex;
 	ifm->ifi_change = IFF_UP;
 	ifm->ifi_flags = IFF_UP;
+	if (mtu)
+		mnl_attr_put_u32(h, IFLA_MTU, mtu);
 	return nl_talk(n, h);
+}
+
+static int link_up(struct nl *n, unsigned ifindex)
+{
+	return link_up_mtu(n, ifindex, 0);
 }
 
 static int link_del(struct nl *n, unsigned ifindex)
@@ -348,11 +356,74 @@ static int host_routes(struct nl *nl, unsigned idx, const struct vz_ip *ips, siz
 	return 0;
 }
 
+/* The host end of the routed pair: answers the CT's ARP for anything the
+ * host can route, forwards what comes from it; fe80::1 is its IPv6
+ * gateway. */
+static int host_end_setup(struct nl *nl, unsigned ctid, const char *ifn, unsigned idx,
+			  unsigned mtu, vz_error *err)
+{
+	static const unsigned char ll6[16] = {0xfe, 0x80, [15] = 1};
+	sysctl_if("ipv4", ifn, "proxy_arp", "1");
+	sysctl_if("ipv4", ifn, "forwarding", "1");
+	struct vz_ip gw = {.family = AF_INET6, .prefix = 64};
+	memcpy(gw.addr, ll6, 16);
+	if (!idx || link_up_mtu(nl, idx, mtu) < 0 ||
+	    (addr_change(nl, true, idx, &gw) < 0 && errno != EEXIST))
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot set up %s", ctid, ifn);
+	return 0;
+}
+
+int vz_net_restored(unsigned ctid, unsigned mtu, const struct vz_ip *ips, size_t n,
+		    vz_error *err)
+{
+	char ifn[IF_NAMESIZE];
+	host_if(ctid, ifn, sizeof(ifn));
+	unsigned idx = if_nametoindex(ifn);
+	if (!idx)
+		return vz_err(err, VZ_E_SYSTEM, "CT %u: %s was not restored", ctid, ifn);
+	struct nl nl;
+	int r = nl_open(&nl, err);
+	if (r)
+		return r;
+	r = host_end_setup(&nl, ctid, ifn, idx, mtu, err);
+	if (!r)
+		r = host_routes(&nl, idx, ips, n, true, err);
+	nl_close(&nl);
+	return r;
+}
+
+bool vz_net_has_host_end(unsigned ctid)
+{
+	char ifn[IF_NAMESIZE];
+	host_if(ctid, ifn, sizeof(ifn));
+	return if_nametoindex(ifn) != 0;
+}
+
+void vz_net_host_ifname(unsigned ctid, char *buf, size_t n)
+{
+	host_if(ctid, buf, n);
+}
+
+int vz_netif_restored(unsigned ctid, const struct vz_netif *nf, vz_error *err)
+{
+	unsigned idx = if_nametoindex(nf->host_ifname);
+	struct nl nl;
+	if (!idx)
+		return vz_err(err, VZ_E_VETH, "CT %u: %s was not restored", ctid, nf->host_ifname);
+	int r = nl_open(&nl, err);
+	if (r)
+		return r;
+	if (link_up(&nl, idx) < 0)
+		r = vz_err_errno(err, VZ_E_VETH, errno, "CT %u: cannot bring %s up", ctid,
+				 nf->host_ifname);
+	nl_close(&nl);
+	return r;
+}
+
 int vz_net_add(unsigned ctid, pid_t init_pid, unsigned mtu, const struct vz_ip *ips,
 	       size_t n, vz_error *err)
 {
 	char ifn[IF_NAMESIZE];
-	static const unsigned char ll6[16] = {0xfe, 0x80, [15] = 1};
 	host_if(ctid, ifn, sizeof(ifn));
 	if (n == 0)
 		return 0;
@@ -370,16 +441,8 @@ int vz_net_add(unsigned ctid, pid_t init_pid, unsigned mtu, const struct vz_ip *
 		}
 		made = true;
 		idx = if_nametoindex(ifn);
-		/* answer the CT's ARP for anything the host can route; forward
-		 * what comes from it; fe80::1 is its IPv6 gateway */
-		sysctl_if("ipv4", ifn, "proxy_arp", "1");
-		sysctl_if("ipv4", ifn, "forwarding", "1");
-		struct vz_ip gw = {.family = AF_INET6, .prefix = 64};
-		memcpy(gw.addr, ll6, 16);
-		if (!idx || link_up(&nl, idx) < 0 || addr_change(&nl, true, idx, &gw) < 0) {
-			r = vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot set up %s", ctid, ifn);
+		if ((r = host_end_setup(&nl, ctid, ifn, idx, 0, err)))
 			goto out;
-		}
 	}
 	if ((r = in_ct(init_pid, ips, n, true, err)))
 		goto out;

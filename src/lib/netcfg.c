@@ -488,6 +488,25 @@ int vz_netcfg_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init_pid, vz_error *err
 	return r || !nn ? r : vz_state_net_write(ctx, ct->ctid, "netif", nv, err);
 }
 
+int vz_netcfg_restored(vz_ctx *ctx, struct vz_ct *ct, const char *ip, const char *netif,
+		       vz_error *err)
+{
+	struct vz_ip ips[MAX_IPS];
+	struct vz_netif nf[VZ_MAX_NETIFS];
+	size_t n = conf_ips(ip, ips, MAX_IPS);
+	size_t nn = vz_netcfg_netifs(netif, ct->ctid, nf, VZ_MAX_NETIFS);
+	int r = n ? vz_net_restored(ct->ctid, vz_net_mtu(ctx), ips, n, err) : 0;
+	for (size_t i = 0; !r && i < nn; i++)
+		r = vz_netif_restored(ct->ctid, &nf[i], err);
+	vz_state_net_clear(ctx, ct->ctid, "ip");
+	vz_state_net_clear(ctx, ct->ctid, "netif");
+	if (!r && n)
+		r = vz_state_net_write(ctx, ct->ctid, "ip", ip, err);
+	if (!r && nn)
+		r = vz_state_net_write(ctx, ct->ctid, "netif", netif, err);
+	return r;
+}
+
 void vz_netcfg_stop(vz_ctx *ctx, struct vz_ct *ct)
 {
 	struct vz_netif nf[VZ_MAX_NETIFS];

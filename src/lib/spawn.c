@@ -22,11 +22,6 @@
 
 #define CONSOLE_LOG_MAX (1 << 20)
 
-struct init_proc {
-	pid_t pid;
-	int pidfd;
-	int console;
-};
 
 static void child_fail(int sock, const vz_error *e)
 {
@@ -121,7 +116,7 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 }
 
 static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
-		      const char *cgrel, const char *lxcfs, struct init_proc *ip,
+		      const char *cgrel, const char *lxcfs, struct vz_init_proc *ip,
 		      vz_error *err)
 {
 	int sk[2];
@@ -259,7 +254,7 @@ static void report(int fd, const vz_error *e)
 	close(fd);
 }
 
-static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
+static void monitor(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, int rep)
 {
 	struct vz_cgroups cg;
 	vz_error e = {0};
@@ -279,10 +274,11 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 	/* the console stays attachable across reboots inside */
 	int lsock = vz_console_listen(ctx, ct->ctid), client = -1;
 	for (;;) {
-		struct init_proc ip;
+		struct vz_init_proc ip;
 		if (vz_cg_create(&cg, cgrel, ct->uid_base, ct->gid_base, &e) ||
 		    vz_res_apply_conf(ctx, ct, &cg, cgrel, &e) ||
-		    spawn_init(ctx, ct, &cg, cgrel, lxcfs, &ip, &e)) {
+		    (restore_dir ? vz_cpt_restore_init(ctx, ct, &cg, restore_dir, &ip, &e)
+				 : spawn_init(ctx, ct, &cg, cgrel, lxcfs, &ip, &e))) {
 			vz_log(ctx, ct->ctid, VZ_LOG_ERR, "%s", e.msg);
 			break;
 		}
@@ -294,6 +290,7 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 			(void)waitpid(ip.pid, NULL, 0);
 			break;
 		}
+		restore_dir = NULL; /* a reboot inside boots afresh */
 		if (first) {
 			report(rep, NULL);
 			rep = -1;
@@ -369,7 +366,7 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, int rep)
 	_exit(first ? 1 : 0);
 }
 
-int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, vz_error *err)
+int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, vz_error *err)
 {
 	int p[2];
 	if (mkdir_p(ctx->run_dir, 0755) < 0)
@@ -408,7 +405,7 @@ int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, vz_error *err)
 		ctx->verbose = -1; /* the monitor has no terminal; it logs */
 		int keep[2] = {p[1], ctx->log_fd};
 		close_fds_from(3, keep, ctx->log_fd >= 0 ? 2 : 1);
-		monitor(ctx, ct, p[1]);
+		monitor(ctx, ct, restore_dir, p[1]);
 	}
 	close(p[1]);
 	char buf[sizeof(err->msg) + 8];

@@ -54,6 +54,11 @@ static void usage(FILE *f)
 		"  exec3 CTID CMD [ARG...]  run CMD without a shell, its own status\n"
 		"  enter CTID [--exec CMD...]        interactive shell inside\n"
 		"  console CTID        attach to the CT's console (Esc . detaches)\n"
+		"  chkpnt|suspend CTID [--dumpfile DIR] [--suspend|--dump|--kill|--resume]\n"
+		"              save the running CT with CRIU and stop it (default DUMPDIR/Dump.CTID);\n"
+		"              --suspend freezes only, --dump saves and leaves it, --kill, --resume\n"
+		"  restore|resume CTID [--dumpfile DIR] [--resume]\n"
+		"              run the CT on from a dump (start does too while the default one exists)\n"
 		"CTID is a number (1..2147483644) or a name set with --name.\n"
 		"VZ_ROOT (or --vz-root) puts every path under another root.\n"
 		"Exit codes: see docs/exit-codes.md (vzctl's numbers).\n");
@@ -79,12 +84,15 @@ struct cmd_opts {
 	const char *userpasswd[MAX_PARAMS];
 	size_t nuserpasswd;
 	bool other; /* any option besides --userpasswd */
+	const char *dumpfile;
+	int cpt_action;      /* enum vz_cpt_action; -1 none given */
 };
 
 enum { O_OSTEMPLATE = 256, O_NAME, O_HOSTNAME, O_CONFIG, O_DESC, O_WAIT, O_FORCE,
        O_FAST, O_SAVE, O_ONBOOT, O_HELP, O_IPADD, O_IPDEL, O_NETIF_ADD,
        O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN, O_IFNAME, O_BRIDGE, O_MAC, O_HOST_IFNAME,
-       O_HOST_MAC, O_GW, O_USERPASSWD, O_LAYOUT, O_ID, O_NOHDR, O_DHCP, O_RES = 512 };
+       O_HOST_MAC, O_GW, O_USERPASSWD, O_LAYOUT, O_ID, O_NOHDR, O_DHCP, O_DUMPFILE,
+       O_CPT_SUSPEND, O_CPT_DUMP, O_CPT_KILL, O_CPT_RESUME, O_RES = 512 };
 
 /* Which options each command takes; everything else is refused. */
 static const struct {
@@ -101,6 +109,9 @@ static const struct {
 	{"set", {O_HOSTNAME, O_NAME, O_ONBOOT, O_DESC, O_SAVE, O_IPADD, O_IPDEL, O_NETIF_ADD,
 		 O_NETIF_DEL, O_NAMESERVER, O_SEARCHDOMAIN, O_IFNAME, O_BRIDGE, O_MAC,
 		 O_HOST_IFNAME, O_HOST_MAC, O_GW, O_USERPASSWD, O_DHCP}},
+	{"chkpnt", {O_DUMPFILE, O_CPT_SUSPEND, O_CPT_DUMP, O_CPT_KILL, O_CPT_RESUME}},
+	{"suspend", {O_DUMPFILE, O_CPT_SUSPEND, O_CPT_DUMP, O_CPT_KILL, O_CPT_RESUME}},
+	{"restore", {O_DUMPFILE, O_CPT_RESUME}}, {"resume", {O_DUMPFILE, O_CPT_RESUME}},
 	{"status", {0}}, {"stat", {0}}, {"mount", {0}}, {"umount", {0}}, {"destroy", {0}}, {"delete", {0}},
 };
 
@@ -132,6 +143,11 @@ static const struct option base_opts[] = {
 	{"layout", required_argument, NULL, O_LAYOUT},
 	{"id", required_argument, NULL, O_ID},
 	{"no-header", no_argument, NULL, O_NOHDR},
+	{"dumpfile", required_argument, NULL, O_DUMPFILE},
+	{"suspend", no_argument, NULL, O_CPT_SUSPEND},
+	{"dump", no_argument, NULL, O_CPT_DUMP},
+	{"kill", no_argument, NULL, O_CPT_KILL},
+	{"resume", no_argument, NULL, O_CPT_RESUME},
 	{"help", no_argument, NULL, O_HELP},
 	{NULL, 0, NULL, 0},
 };
@@ -176,6 +192,7 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 {
 	memset(o, 0, sizeof(*o));
 	o->set.onboot = -1;
+	o->cpt_action = -1;
 	optind = 1;
 	opterr = 0;
 	int c;
@@ -250,6 +267,21 @@ static int parse_opts(const char *cmd, int argc, char **argv, struct cmd_opts *o
 		case O_CONFIG: o->create.config = optarg; break;
 		case O_LAYOUT: o->create.layout = optarg; break;
 		case O_ID: o->id = optarg; break;
+		case O_DUMPFILE: o->dumpfile = optarg; break;
+		case O_CPT_SUSPEND:
+		case O_CPT_DUMP:
+		case O_CPT_KILL:
+		case O_CPT_RESUME:
+			if (o->cpt_action != -1) {
+				free(lo);
+				return usage_error("%s: only one of --suspend, --dump, --kill, --resume",
+						   cmd, VZ_E_BADOPT);
+			}
+			o->cpt_action = c == O_CPT_SUSPEND ? VZ_CPT_SUSPEND
+					: c == O_CPT_DUMP  ? VZ_CPT_DUMP
+					: c == O_CPT_KILL  ? VZ_CPT_KILL
+							   : VZ_CPT_RESUME;
+			break;
 		case O_NOHDR: o->noheader = true; break;
 		case O_DESC: o->create.description = o->set.description = optarg; break;
 		case O_WAIT: o->wait = true; break;
@@ -406,6 +438,14 @@ static int run(vz_ctx *ctx, const char *cmd, unsigned ctid, int argc, char **arg
 				       f[2], f[3], f[4]);
 			}
 		}
+	} else if (!strcmp(cmd, "chkpnt") || !strcmp(cmd, "suspend")) {
+		struct vz_cpt_opts c = {o.dumpfile, o.cpt_action < 0 ? VZ_CPT_FULL
+							 : (enum vz_cpt_action)o.cpt_action};
+		r = vz_ct_chkpnt(ctx, ctid, &c, &err);
+	} else if (!strcmp(cmd, "restore") || !strcmp(cmd, "resume")) {
+		struct vz_cpt_opts c = {o.dumpfile, o.cpt_action < 0 ? VZ_CPT_FULL
+							 : (enum vz_cpt_action)o.cpt_action};
+		r = vz_ct_restore(ctx, ctid, &c, &err);
 	} else if (!strcmp(cmd, "status")) {
 		struct vz_status st;
 		if ((r = vz_ct_status(ctx, ctid, &st, &err)) == 0)

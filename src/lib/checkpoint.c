@@ -1,0 +1,585 @@
+/* Checkpoint and restore with CRIU (the criu binary, supervised with
+ * timeouts). A dump is a directory of CRIU images plus vz-dump.conf, what
+ * vz must know to put the CT back: the key of its console tty and its
+ * network as it was. A restore runs inside the CT's monitor, which is a
+ * child subreaper: the restored init becomes its child, as a booted one. */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "internal.h"
+
+#define CRIU_PREFIX_BIN "/usr/local/lib/vz/criu/criu"
+#define DUMP_META "vz-dump.conf"
+#define DUMP_TIMEOUT_MS (300 * 1000)
+#define RESTORE_TIMEOUT_MS (300 * 1000)
+
+/* ---- argument vectors ---- */
+
+void vz_argv_add(struct vz_argv *a, const char *fmt, ...)
+{
+	if (a->n + 2 > a->cap) {
+		a->cap = a->cap ? a->cap * 2 : 32;
+		char **v = realloc(a->v, a->cap * sizeof(*v));
+		if (!v)
+			abort();
+		a->v = v;
+	}
+	va_list ap;
+	va_start(ap, fmt);
+	if (vasprintf(&a->v[a->n], fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	a->v[++a->n] = NULL;
+}
+
+void vz_argv_free(struct vz_argv *a)
+{
+	for (size_t i = 0; i < a->n; i++)
+		free(a->v[i]);
+	free(a->v);
+	a->v = NULL;
+	a->n = a->cap = 0;
+}
+
+/* ---- running criu ---- */
+
+/* CRIU of vz.conf, else the private prefix scripts/criu.sh makes where
+ * the distro's criu fails on this kernel, else the distro's. */
+char *vz_criu_bin(const vz_ctx *ctx)
+{
+	const char *c = vz_conf_get(&ctx->global, "CRIU");
+	if (c && *c)
+		return xstrdup(c);
+	if (access(CRIU_PREFIX_BIN, X_OK) == 0)
+		return xstrdup(CRIU_PREFIX_BIN);
+	return xstrdup("criu");
+}
+
+/* Starts criu with a's arguments; the fds in keep stay open in it at the
+ * same numbers, every other one is closed. */
+pid_t vz_criu_spawn(const vz_ctx *ctx, const struct vz_argv *a, const int *keep, size_t nkeep,
+		    vz_error *err)
+{
+	_cleanup_free_ char *bin = vz_criu_bin(ctx);
+	pid_t pid = fork();
+	if (pid < 0) {
+		vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
+		return -1;
+	}
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0) {
+			(void)dup2(devnull, 0);
+			(void)dup2(devnull, 1);
+			if (devnull > 2)
+				close(devnull);
+		}
+		for (size_t i = 0; i < nkeep; i++)
+			(void)fcntl(keep[i], F_SETFD, 0);
+		close_fds_from(3, keep, nkeep);
+		signal(SIGPIPE, SIG_DFL);
+		char **argv = xcalloc(a->n + 2, sizeof(char *));
+		argv[0] = bin;
+		memcpy(argv + 1, a->v, a->n * sizeof(char *));
+		execvp(bin, argv);
+		fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits up to ms for pid (ms < 0: for ever); kills it when time is up.
+ * Returns its wait status, or -1 when it had to be killed. */
+int vz_criu_wait(pid_t pid, int ms)
+{
+	int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	bool killed = false;
+	if (pfd >= 0) {
+		struct pollfd pf = {.fd = pfd, .events = POLLIN};
+		int r;
+		while ((r = poll(&pf, 1, ms)) < 0 && errno == EINTR)
+			;
+		if (r == 0) {
+			kill(pid, SIGKILL);
+			killed = true;
+		}
+		close(pfd);
+	}
+	int st = 0;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return killed ? -1 : st;
+}
+
+/* The last "Error (...)" line criu logged, for the one-line message. */
+char *vz_criu_log_error(const char *log)
+{
+	_cleanup_free_ char *text = read_file(log, NULL);
+	if (!text)
+		return NULL;
+	char *last = NULL;
+	for (char *l = text; l && *l;) {
+		char *nl = strchr(l, '\n');
+		if (nl)
+			*nl = '\0';
+		/* the rlimit line is noise on hosts without CAP_SYS_RESOURCE */
+		char *e = strstr(l, "Error (");
+		if (e && !strstr(l, "RLIMIT_NOFILE") && !strstr(l, "tables-") &&
+		    !strstr(l, "execvp(\"ip")) {
+			char *m = strstr(e, "): ");
+			free(last);
+			last = xstrdup(m ? m + 3 : e);
+		}
+		l = nl ? nl + 1 : NULL;
+	}
+	return last;
+}
+
+int vz_criu_fail(vz_error *err, int code, unsigned ctid, const char *what, int st,
+		 const char *log)
+{
+	_cleanup_free_ char *why = vz_criu_log_error(log);
+	if (st == -1)
+		return vz_err(err, code, "CT %u: %s timed out (criu log: %s)", ctid, what, log);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
+		return vz_err(err, code, "CT %u: %s: criu cannot be run (scripts/criu.sh installs it)",
+			      ctid, what);
+	return vz_err(err, code, "CT %u: %s failed: %s (criu log: %s)", ctid, what,
+		      why ? why : "criu gave no reason", log);
+}
+
+/* ---- dumps ---- */
+
+char *vz_dump_default(const vz_ctx *ctx, unsigned ctid)
+{
+	const char *d = vz_conf_get(&ctx->global, "DUMPDIR");
+	_cleanup_free_ char *dir = vz_path(ctx, d && *d ? d : "/vz/dump");
+	return xasprintf("%s/Dump.%u", dir, ctid);
+}
+
+bool vz_dump_exists(const char *dir)
+{
+	_cleanup_free_ char *inv = xasprintf("%s/inventory.img", dir);
+	_cleanup_free_ char *meta = xasprintf("%s/" DUMP_META, dir);
+	return path_exists(inv) && path_exists(meta);
+}
+
+/* "tty[RDEV:DEV]", criu's key of the tty init has as its stdin: the
+ * console, whose other end (the monitor's) is outside the CT. */
+static bool console_key(pid_t init, char *buf, size_t n)
+{
+	char p[64];
+	struct stat st;
+	snprintf(p, sizeof(p), "/proc/%d/fd/0", (int)init);
+	if (stat(p, &st) < 0 || !S_ISCHR(st.st_mode))
+		return false;
+	snprintf(buf, n, "%llx:%llx", (unsigned long long)st.st_rdev,
+		 (unsigned long long)st.st_dev);
+	return true;
+}
+
+/* The criu dump arguments every kind of dump shares. */
+void vz_cpt_dump_args(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const char *dir,
+		      const char *log, struct vz_argv *a, struct vz_conf *meta)
+{
+	char key[64];
+	struct vz_cgroups cg;
+	vz_error e;
+	vz_argv_add(a, "dump");
+	vz_argv_add(a, "-t");
+	vz_argv_add(a, "%d", (int)init);
+	vz_argv_add(a, "-D");
+	vz_argv_add(a, "%s", dir);
+	vz_argv_add(a, "-o");
+	vz_argv_add(a, "%s", log);
+	vz_argv_add(a, "-v4");
+	/* the CT's own cgroups, frozen as a whole while dumped */
+	vz_argv_add(a, "--manage-cgroups");
+	if (vz_cg_detect(&cg, &e) == 0) {
+		_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+		_cleanup_free_ char *fz = vz_cg_freezer_dir(&cg, rel);
+		if (fz) {
+			vz_argv_add(a, "--freeze-cgroup");
+			vz_argv_add(a, "%s", fz);
+		}
+		vz_cg_free(&cg);
+	}
+	vz_argv_add(a, "--file-locks");
+	vz_argv_add(a, "--link-remap");
+	vz_argv_add(a, "--tcp-established");
+	/* iptables-restore is not on every host; libnftables comes with criu */
+	vz_argv_add(a, "--network-lock");
+	vz_argv_add(a, "nftables");
+	/* the host's files bound into the CT (lxcfs, device nodes) */
+	vz_argv_add(a, "--ext-mount-map");
+	vz_argv_add(a, "auto");
+	vz_argv_add(a, "--enable-external-sharing");
+	vz_argv_add(a, "--enable-external-masters");
+	if (console_key(init, key, sizeof(key))) {
+		vz_argv_add(a, "--external");
+		vz_argv_add(a, "tty[%s]", key);
+		vz_argv_add(a, "--external");
+		vz_argv_add(a, "mnt[/dev/console]:console");
+		vz_conf_set(meta, "TTY", key);
+	}
+	char buf[32];
+	snprintf(buf, sizeof(buf), "%u", ct->ctid);
+	vz_conf_set(meta, "CTID", buf);
+	vz_conf_set(meta, "VENET", vz_net_has_host_end(ct->ctid) ? "yes" : "no");
+	_cleanup_free_ char *ip = vz_state_net_read(ctx, ct->ctid, "ip");
+	_cleanup_free_ char *nif = vz_state_net_read(ctx, ct->ctid, "netif");
+	vz_conf_set(meta, "IP_ADDRESS", ip ? ip : "");
+	vz_conf_set(meta, "NETIF", nif ? nif : "");
+}
+
+/* Takes a dump directory into its place: temp name, then rename. */
+static int dump_commit(const char *tmp, const char *dir, const struct vz_conf *meta,
+		       unsigned ctid, vz_error *err)
+{
+	_cleanup_free_ char *mp = xasprintf("%s/" DUMP_META, tmp);
+	int r = vz_conf_save(meta, mp, err);
+	if (r)
+		return r;
+	(void)rm_rf(dir);
+	if (rename(tmp, dir) < 0)
+		return vz_err_errno(err, VZ_E_CHKPNT, errno, "CT %u: cannot keep the dump as %s",
+				    ctid, dir);
+	return 0;
+}
+
+/* A failed dump is kept as DIR.fail for its log, as vzctl did. */
+static void dump_failed(const char *tmp, const char *dir)
+{
+	_cleanup_free_ char *fail = xasprintf("%s.fail", dir);
+	(void)rm_rf(fail);
+	if (rename(tmp, fail) < 0)
+		(void)rm_rf(tmp);
+}
+
+static int wait_monitor_gone(pid_t pid, int ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return 0;
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	int r = poll(&pf, 1, ms);
+	close(fd);
+	return r > 0 ? 0 : -1;
+}
+
+static int do_dump(vz_ctx *ctx, struct vz_ct *ct, const char *dir, bool leave_running,
+		   vz_error *err)
+{
+	struct vz_state st;
+	if (vz_state_read(ctx, ct->ctid, &st) != 1)
+		return vz_err(err, VZ_E_NOTRUNNING, "CT %u is not running", ct->ctid);
+	if (vz_dump_exists(dir))
+		return vz_err(err, VZ_E_CHKPNT,
+			      "CT %u: dump %s exists (restore it or remove it first)", ct->ctid,
+			      dir);
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp", dir);
+	_cleanup_free_ char *log = xasprintf("%s/dump.log", tmp);
+	(void)rm_rf(tmp);
+	if (mkdir_p(tmp, 0700) < 0)
+		return vz_err_errno(err, VZ_E_CHKPNT, errno, "CT %u: cannot create %s", ct->ctid,
+				    tmp);
+	struct vz_argv a = {0};
+	struct vz_conf meta = {0};
+	vz_cpt_dump_args(ctx, ct, st.init_pid, tmp, log, &a, &meta);
+	if (leave_running)
+		vz_argv_add(&a, "--leave-running");
+	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Checkpointing the container into %s", dir);
+	int r = 0;
+	pid_t pid = vz_criu_spawn(ctx, &a, NULL, 0, err);
+	if (pid < 0) {
+		r = err->code;
+	} else {
+		int s = vz_criu_wait(pid, DUMP_TIMEOUT_MS);
+		if (s != 0) {
+			_cleanup_free_ char *flog = xasprintf("%s.fail/dump.log", dir);
+			dump_failed(tmp, dir);
+			r = vz_criu_fail(err, VZ_E_CHKPNT, ct->ctid, "checkpoint", s, flog);
+		}
+	}
+	if (!r)
+		r = dump_commit(tmp, dir, &meta, ct->ctid, err);
+	vz_argv_free(&a);
+	vz_conf_free(&meta);
+	if (r)
+		return r;
+	/* the CT's processes are gone; the monitor cleans up after them and
+	 * must be done before anyone restores */
+	if (!leave_running && wait_monitor_gone(st.monitor_pid, 15000) < 0)
+		vz_log(ctx, ct->ctid, VZ_LOG_WARN, "CT %u: its monitor is slow to go", ct->ctid);
+	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Container was checkpointed");
+	return 0;
+}
+
+/* ---- restore, in the monitor ---- */
+
+/* criu leaves its cgroup yard mounted in the work directory when killed */
+static void unmount_yards(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		if (!strncmp(de->d_name, ".criu.cgyard.", 13)) {
+			_cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
+			(void)umount2(p, MNT_DETACH);
+			(void)rmdir(p);
+		}
+	closedir(d);
+}
+
+/* A host pty for the restored console: the CT's root owns its tty end,
+ * which is what the CT's /dev/console is bound to from now on. */
+static int host_console(const struct vz_ct *ct, int *master, int *slave, char *path,
+			size_t n, vz_error *err)
+{
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || unlockpt(m) < 0 || ptsname_r(m, path, n) != 0) {
+		int e = errno;
+		if (m >= 0)
+			close(m);
+		return vz_err_errno(err, VZ_E_RESTORE, e, "CT %u: cannot make a console pty",
+				    ct->ctid);
+	}
+	int s = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0 || fchown(s, ct->uid_base, ct->gid_base + 5) < 0 || fchmod(s, 0620) < 0) {
+		int e = errno;
+		close(m);
+		if (s >= 0)
+			close(s);
+		return vz_err_errno(err, VZ_E_RESTORE, e, "CT %u: cannot set up %s", ct->ctid,
+				    path);
+	}
+	*master = m;
+	*slave = s;
+	return 0;
+}
+
+static void cgroup_roots(vz_ctx *ctx, const struct vz_ct *ct, const struct vz_cgroups *cg,
+			 struct vz_argv *a)
+{
+	_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+	for (size_t i = 0; i < cg->n; i++) {
+		if (cg->h[i].v2 && cg->n > 1)
+			continue; /* hybrid: v2 has no controllers of ours to move */
+		vz_argv_add(a, "--cgroup-root");
+		if (cg->h[i].v2)
+			vz_argv_add(a, "/%s", rel);
+		else
+			vz_argv_add(a, "%s:/%s", cg->h[i].ctrls, rel);
+	}
+}
+
+int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
+			const char *dir, struct vz_init_proc *ip, vz_error *err)
+{
+	struct vz_conf meta = {0};
+	_cleanup_free_ char *mp = xasprintf("%s/" DUMP_META, dir);
+	_cleanup_free_ char *log = xasprintf("%s/restore.log", dir);
+	_cleanup_free_ char *pidf = xasprintf("%s/%u.criu.pid", ctx->run_dir, ct->ctid);
+	int master = -1, slave = -1, r;
+	char pts[64] = "";
+	ip->pid = ip->pidfd = ip->console = -1;
+	if ((r = vz_conf_load(&meta, mp, err)))
+		return r;
+	const char *tty = vz_conf_get(&meta, "TTY");
+	/* the restored tasks read their images as the CT's root: the dump is
+	 * theirs (and nobody else's: it holds their memory) */
+	if (chown(dir, ct->uid_base, ct->gid_base) < 0 || chmod(dir, 0700) < 0)
+		r = vz_err_errno(err, VZ_E_RESTORE, errno, "CT %u: cannot hand %s to the CT",
+				 ct->ctid, dir);
+	if (!r && !(r = host_console(ct, &master, &slave, pts, sizeof(pts), err)))
+		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	struct vz_argv a = {0};
+	vz_argv_add(&a, "restore");
+	vz_argv_add(&a, "-D");
+	vz_argv_add(&a, "%s", dir);
+	vz_argv_add(&a, "-o");
+	vz_argv_add(&a, "%s", log);
+	vz_argv_add(&a, "-v4");
+	vz_argv_add(&a, "--root");
+	vz_argv_add(&a, "%s", ct->root_dir);
+	vz_argv_add(&a, "--manage-cgroups");
+	cgroup_roots(ctx, ct, cg, &a);
+	vz_argv_add(&a, "--file-locks");
+	vz_argv_add(&a, "--link-remap");
+	vz_argv_add(&a, "--tcp-established");
+	vz_argv_add(&a, "--ext-mount-map");
+	vz_argv_add(&a, "auto");
+	vz_argv_add(&a, "--enable-external-sharing");
+	vz_argv_add(&a, "--enable-external-masters");
+	if (tty && *tty) {
+		vz_argv_add(&a, "--inherit-fd");
+		vz_argv_add(&a, "fd[%d]:tty[%s]", slave, tty);
+		vz_argv_add(&a, "--external");
+		vz_argv_add(&a, "mnt[console]:%s", pts);
+	}
+	if (vz_parse_bool(vz_conf_get(&meta, "VENET")) == 1) {
+		char ifn[16];
+		vz_net_host_ifname(ct->ctid, ifn, sizeof(ifn));
+		vz_argv_add(&a, "--external");
+		vz_argv_add(&a, "veth[venet0]:%s", ifn);
+	}
+	struct vz_netif nf[VZ_MAX_NETIFS];
+	size_t nn = vz_netcfg_netifs(vz_conf_get(&meta, "NETIF"), ct->ctid, nf, VZ_MAX_NETIFS);
+	for (size_t i = 0; i < nn; i++) {
+		vz_argv_add(&a, "--external");
+		if (*nf[i].bridge)
+			vz_argv_add(&a, "veth[%s]:%s@%s", nf[i].ifname, nf[i].host_ifname,
+				    nf[i].bridge);
+		else
+			vz_argv_add(&a, "veth[%s]:%s", nf[i].ifname, nf[i].host_ifname);
+	}
+	/* detached, as a sibling of criu: a child of this monitor */
+	vz_argv_add(&a, "--restore-detached");
+	vz_argv_add(&a, "--restore-sibling");
+	vz_argv_add(&a, "--pidfile");
+	vz_argv_add(&a, "%s", pidf);
+	(void)unlink(pidf); /* criu opens it O_EXCL */
+	if (!r) {
+		pid_t pid = vz_criu_spawn(ctx, &a, &slave, 1, err);
+		int s = pid < 0 ? 0 : vz_criu_wait(pid, RESTORE_TIMEOUT_MS);
+		if (pid < 0)
+			r = err->code;
+		else if (s != 0)
+			r = vz_criu_fail(err, VZ_E_RESTORE, ct->ctid, "restore", s, log);
+	}
+	if (!r) {
+		_cleanup_free_ char *p = read_file(pidf, NULL);
+		ip->pid = p ? (pid_t)atoi(p) : -1;
+		ip->pidfd = ip->pid > 0 ? (int)syscall(SYS_pidfd_open, ip->pid, 0) : -1;
+		if (ip->pidfd < 0)
+			r = vz_err(err, VZ_E_RESTORE, "CT %u: the restored init is gone", ct->ctid);
+	}
+	(void)unlink(pidf);
+	if (!r)
+		r = vz_netcfg_restored(ctx, ct, vz_conf_get(&meta, "IP_ADDRESS"),
+				       vz_conf_get(&meta, "NETIF"), err);
+	if (r) {
+		unmount_yards(dir);
+		if (ip->pid > 0)
+			kill(ip->pid, SIGKILL);
+		if (ip->pidfd >= 0)
+			close(ip->pidfd);
+		ip->pid = ip->pidfd = -1;
+		if (master >= 0)
+			close(master);
+	} else {
+		ip->console = master;
+	}
+	if (slave >= 0)
+		close(slave);
+	vz_argv_free(&a);
+	vz_conf_free(&meta);
+	return r;
+}
+
+/* ---- the operations ---- */
+
+static const char *dump_dir_of(vz_ctx *ctx, unsigned ctid, const struct vz_cpt_opts *o,
+			       char **own)
+{
+	*own = NULL;
+	if (o && o->dumpfile && *o->dumpfile)
+		return o->dumpfile;
+	return *own = vz_dump_default(ctx, ctid);
+}
+
+static int chkpnt_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
+{
+	const struct vz_cpt_opts *o = arg;
+	_cleanup_free_ char *own = NULL;
+	const char *dir = dump_dir_of(ctx, ct->ctid, o, &own);
+	struct vz_state st;
+	struct vz_cgroups cg;
+	int r;
+	switch (o->action) {
+	case VZ_CPT_FULL:
+		return do_dump(ctx, ct, dir, false, err);
+	case VZ_CPT_DUMP:
+		return do_dump(ctx, ct, dir, true, err);
+	case VZ_CPT_KILL:
+		return vz_ct_stop_locked(ctx, ct, VZ_STOP_FAST, err);
+	case VZ_CPT_SUSPEND:
+	case VZ_CPT_RESUME:
+		if (vz_state_read(ctx, ct->ctid, &st) != 1)
+			return vz_err(err, VZ_E_NOTRUNNING, "CT %u is not running", ct->ctid);
+		if ((r = vz_cg_detect(&cg, err)))
+			return r;
+		_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+		r = vz_cg_freeze(&cg, rel, o->action == VZ_CPT_SUSPEND, err);
+		vz_cg_free(&cg);
+		if (r)
+			err->code = o->action == VZ_CPT_SUSPEND ? VZ_E_CHKPNT : VZ_E_RESTORE;
+		else
+			vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Container was %s", o->action == VZ_CPT_SUSPEND ? "suspended" : "resumed");
+		return r ? err->code : 0;
+	}
+	return vz_err(err, VZ_E_BADOPT, "unknown checkpoint action");
+}
+
+int vz_ct_chkpnt(vz_ctx *ctx, unsigned ctid, const struct vz_cpt_opts *o, vz_error *err)
+{
+	return vz_ct_locked(ctx, ctid, "chkpnt", chkpnt_op, (void *)o, err);
+}
+
+int vz_cpt_restore_locked(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_error *err)
+{
+	if (!vz_dump_exists(dir))
+		return vz_err(err, VZ_E_RESTORE, "CT %u: %s is not a dump of a CT (no %s)", ct->ctid,
+			      dir, path_exists(dir) ? "inventory.img or " DUMP_META : "such directory");
+	struct vz_conf meta = {0};
+	_cleanup_free_ char *mp = xasprintf("%s/" DUMP_META, dir);
+	int r = vz_conf_load(&meta, mp, err);
+	if (r)
+		return r;
+	const char *id = vz_conf_get(&meta, "CTID");
+	bool mine = id && strtoul(id, NULL, 10) == ct->ctid;
+	vz_conf_free(&meta);
+	if (!mine)
+		return vz_err(err, VZ_E_RESTORE, "CT %u: %s is the dump of CT %s", ct->ctid, dir,
+			      id ? id : "(unknown)");
+	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Restoring the container from %s", dir);
+	return vz_ct_start_from(ctx, ct, dir, err);
+}
+
+static int restore_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
+{
+	const struct vz_cpt_opts *o = arg;
+	_cleanup_free_ char *own = NULL;
+	const char *dir = dump_dir_of(ctx, ct->ctid, o, &own);
+	if (o && o->action == VZ_CPT_RESUME) {
+		struct vz_cpt_opts t = *o;
+		t.action = VZ_CPT_RESUME;
+		return chkpnt_op(ctx, ct, &t, err);
+	}
+	int r = vz_cpt_restore_locked(ctx, ct, dir, err);
+	/* the default dump is used up; one the user named stays theirs */
+	if (!r && own)
+		(void)rm_rf(own);
+	return r;
+}
+
+int vz_ct_restore(vz_ctx *ctx, unsigned ctid, const struct vz_cpt_opts *o, vz_error *err)
+{
+	struct vz_cpt_opts d = {0};
+	return vz_ct_locked(ctx, ctid, "restore", restore_op, (void *)(o ? o : &d), err);
+}
