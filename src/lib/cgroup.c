@@ -204,6 +204,68 @@ int vz_cg_create(const struct vz_cgroups *cg, const char *rel, uid_t uid,
 	return 0;
 }
 
+/* ---- the CT's own subtree, as its init made it ---- */
+
+static void tree_walk(const char *base, const char *sub, const char *ctrls, FILE *out, int depth)
+{
+	_cleanup_free_ char *dir = xasprintf("%s%s%s", base, *sub ? "/" : "", sub);
+	DIR *d = depth < 32 ? opendir(dir) : NULL;
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		_cleanup_free_ char *s = xasprintf("%s%s%s", sub, *sub ? "/" : "", de->d_name);
+		fprintf(out, "%s\t%s\n", ctrls, s); /* parents before children */
+		tree_walk(base, s, ctrls, out, depth + 1);
+	}
+	closedir(d);
+}
+
+char *vz_cg_tree_list(const struct vz_cgroups *cg, const char *rel)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	if (!out)
+		return NULL;
+	for (size_t i = 0; i < cg->n; i++) {
+		_cleanup_free_ char *base = xasprintf("%s/%s", cg->h[i].mnt, rel);
+		tree_walk(base, "", cg->h[i].ctrls, out, 0);
+	}
+	fclose(out);
+	return buf;
+}
+
+void vz_cg_tree_make(const struct vz_cgroups *cg, const char *rel, const char *list, uid_t uid,
+		     gid_t gid)
+{
+	_cleanup_free_ char *copy = xstrdup(list ? list : "");
+	char *save = NULL;
+	for (char *l = strtok_r(copy, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(l, '\t');
+		if (!tab || strstr(tab + 1, ".."))
+			continue;
+		*tab = '\0';
+		for (size_t i = 0; i < cg->n; i++) {
+			const struct vz_cg_hier *h = &cg->h[i];
+			if (strcmp(h->ctrls, l))
+				continue;
+			_cleanup_free_ char *dir = xasprintf("%s/%s/%s", h->mnt, rel, tab + 1);
+			if (mkdir(dir, 0755) < 0)
+				continue;
+			if (!h->v2 && has_ctrl(h, "cpuset")) {
+				_cleanup_free_ char *parent = xstrdup(dir);
+				*strrchr(parent, '/') = '\0';
+				cpuset_inherit(parent, dir);
+			}
+			if (uid)
+				(void)delegate(dir, h->v2, uid, gid);
+		}
+	}
+}
+
 /* v1: "0" in tasks moves the calling thread alone, which the kernel does
  * without its global threadgroup lock and so without waiting for an RCU
  * grace period (~10 ms) as a cgroup.procs write does. A thread's children

@@ -23,6 +23,7 @@
 
 #define CRIU_PREFIX_BIN "/usr/local/lib/vz/criu/criu"
 #define DUMP_META "vz-dump.conf"
+#define DUMP_CGROUPS "vz-cgroups"
 #define DUMP_TIMEOUT_MS (300 * 1000)
 #define RESTORE_TIMEOUT_MS (300 * 1000)
 
@@ -124,14 +125,16 @@ int vz_criu_wait(pid_t pid, int ms)
 	return killed ? -1 : st;
 }
 
-/* The last "Error (...)" line criu logged, for the one-line message. */
+/* The first "Error (...)" line criu logged that says why, for the
+ * one-line message (criu's own summary line only if there is nothing else). */
 char *vz_criu_log_error(const char *log)
 {
 	_cleanup_free_ char *text = read_file(log, NULL);
 	if (!text)
 		return NULL;
 	char *last = NULL;
-	for (char *l = text; l && *l;) {
+	for (char *l = text; l && *l && (!last || !strncmp(last, "Dumping FAILED", 14) ||
+					  !strncmp(last, "Restoring FAILED", 16));) {
 		char *nl = strchr(l, '\n');
 		if (nl)
 			*nl = '\0';
@@ -177,14 +180,14 @@ bool vz_dump_exists(const char *dir)
 	return path_exists(inv) && path_exists(meta);
 }
 
-/* "tty[RDEV:DEV]", criu's key of the tty init has as its stdin: the
- * console, whose other end (the monitor's) is outside the CT. */
+/* "RDEV:DEV", criu's key of the CT's console tty, whose other end (the
+ * monitor's) is outside the CT. */
 static bool console_key(pid_t init, char *buf, size_t n)
 {
 	char p[64];
 	struct stat st;
-	snprintf(p, sizeof(p), "/proc/%d/fd/0", (int)init);
-	if (stat(p, &st) < 0 || !S_ISCHR(st.st_mode))
+	snprintf(p, sizeof(p), "/proc/%d/root/dev/console", (int)init);
+	if (stat(p, &st) < 0 || !S_ISCHR(st.st_mode) || major(st.st_rdev) == 1)
 		return false;
 	snprintf(buf, n, "%llx:%llx", (unsigned long long)st.st_rdev,
 		 (unsigned long long)st.st_dev);
@@ -215,11 +218,22 @@ void vz_cpt_dump_args(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const char *dir
 			vz_argv_add(a, "--freeze-cgroup");
 			vz_argv_add(a, "%s", fz);
 		}
+		_cleanup_free_ char *tree = vz_cg_tree_list(&cg, rel);
+		_cleanup_free_ char *tf = xasprintf("%s/" DUMP_CGROUPS, dir);
+		if (tree)
+			(void)write_file(tf, tree, strlen(tree), O_CREAT | O_TRUNC);
 		vz_cg_free(&cg);
 	}
 	vz_argv_add(a, "--file-locks");
 	vz_argv_add(a, "--link-remap");
 	vz_argv_add(a, "--tcp-established");
+	/* inotify watches are saved as paths; overlayfs opens no file handles,
+	 * so criu looks for the inodes where distros' daemons watch (dbus) */
+	static const char *const watched[] = {"/usr/share/dbus-1", "/etc/systemd", "/run"};
+	for (size_t i = 0; i < ARRAY_SIZE(watched); i++) {
+		vz_argv_add(a, "--irmap-scan-path");
+		vz_argv_add(a, "%s", watched[i]);
+	}
 	/* iptables-restore is not on every host; libnftables comes with criu */
 	vz_argv_add(a, "--network-lock");
 	vz_argv_add(a, "nftables");
@@ -373,19 +387,14 @@ static int host_console(const struct vz_ct *ct, int *master, int *slave, char *p
 	return 0;
 }
 
-static void cgroup_roots(vz_ctx *ctx, const struct vz_ct *ct, const struct vz_cgroups *cg,
-			 struct vz_argv *a)
+/* The CT's cgroup here, which may differ from where it was dumped (another
+ * VZ_ROOT's parent): one root for every hierarchy, as vz gives the CT one
+ * path in each; its cgroup namespace keeps the paths below it. */
+static void cgroup_root(vz_ctx *ctx, const struct vz_ct *ct, struct vz_argv *a)
 {
 	_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
-	for (size_t i = 0; i < cg->n; i++) {
-		if (cg->h[i].v2 && cg->n > 1)
-			continue; /* hybrid: v2 has no controllers of ours to move */
-		vz_argv_add(a, "--cgroup-root");
-		if (cg->h[i].v2)
-			vz_argv_add(a, "/%s", rel);
-		else
-			vz_argv_add(a, "%s:/%s", cg->h[i].ctrls, rel);
-	}
+	vz_argv_add(a, "--cgroup-root");
+	vz_argv_add(a, "/%s", rel);
 }
 
 int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
@@ -401,11 +410,19 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 	if ((r = vz_conf_load(&meta, mp, err)))
 		return r;
 	const char *tty = vz_conf_get(&meta, "TTY");
-	/* the restored tasks read their images as the CT's root: the dump is
-	 * theirs (and nobody else's: it holds their memory) */
-	if (chown(dir, ct->uid_base, ct->gid_base) < 0 || chmod(dir, 0700) < 0)
+	/* the restored tasks read their images through criu's directory fd
+	 * before their new user namespace has a map, as an unmapped user:
+	 * they need search permission (DUMPDIR itself stays root's, 0700,
+	 * and keeps everyone else away from the CT's memory) */
+	if (chmod(dir, 0711) < 0)
 		r = vz_err_errno(err, VZ_E_RESTORE, errno, "CT %u: cannot hand %s to the CT",
 				 ct->ctid, dir);
+	if (!r) {
+		_cleanup_free_ char *tf = xasprintf("%s/" DUMP_CGROUPS, dir);
+		_cleanup_free_ char *tree = read_file(tf, NULL);
+		_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+		vz_cg_tree_make(cg, rel, tree, ct->uid_base, ct->gid_base);
+	}
 	if (!r && !(r = host_console(ct, &master, &slave, pts, sizeof(pts), err)))
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	struct vz_argv a = {0};
@@ -417,8 +434,10 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 	vz_argv_add(&a, "-v4");
 	vz_argv_add(&a, "--root");
 	vz_argv_add(&a, "%s", ct->root_dir);
-	vz_argv_add(&a, "--manage-cgroups");
-	cgroup_roots(ctx, ct, cg, &a);
+	/* full: the CT's whole cgroup tree back, empty slices too (systemd
+	 * watches their cgroup.events) */
+	vz_argv_add(&a, "--manage-cgroups=full");
+	cgroup_root(ctx, ct, &a);
 	vz_argv_add(&a, "--file-locks");
 	vz_argv_add(&a, "--link-remap");
 	vz_argv_add(&a, "--tcp-established");

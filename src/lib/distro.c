@@ -15,6 +15,21 @@
 #include <unistd.h>
 #include "internal.h"
 
+/* Runs inside the CT, on its fresh /run: systemd services that protect
+ * the hostname get a UTS namespace of their own, which CRIU cannot save;
+ * the CT has its own already, so they do without. */
+void vz_distro_runtime(void)
+{
+	if (!path_exists("/lib/systemd/systemd") && !path_exists("/usr/lib/systemd/systemd"))
+		return;
+	if (mkdir_p("/run/systemd/system/service.d", 0755) < 0)
+		return;
+	static const char dropin[] = "# vz: keeps the CT checkpointable (vzctl chkpnt)\n"
+				     "[Service]\nProtectHostname=no\n";
+	(void)write_file("/run/systemd/system/service.d/50-vz-checkpoint.conf", dropin,
+			 sizeof(dropin) - 1, O_CREAT | O_TRUNC);
+}
+
 /* Runs inside the CT (cwd-relative paths after pivot_root). The name line
  * is Debian's 127.0.1.1 one; every other line is the CT's own. */
 int vz_distro_hostname(const char *hn)

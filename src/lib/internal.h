@@ -190,6 +190,12 @@ int vz_cg_freeze(const struct vz_cgroups *cg, const char *rel, bool freeze, vz_e
 /* The CT's cgroup that freezes it (v1 freezer, else v2), NULL if none. */
 char *vz_cg_freezer_dir(const struct vz_cgroups *cg, const char *rel);
 bool vz_cg_frozen(const struct vz_cgroups *cg, const char *rel);
+/* The cgroups the CT made under its own, "CTRLS\tSUBDIR" lines, parents
+ * first; _make creates them again (delegated) before a restore: CRIU
+ * brings back only those with tasks, and systemd watches empty ones. */
+char *vz_cg_tree_list(const struct vz_cgroups *cg, const char *rel);
+void vz_cg_tree_make(const struct vz_cgroups *cg, const char *rel, const char *list, uid_t uid,
+		     gid_t gid);
 long vz_cg_count_procs(const struct vz_cgroups *cg, const char *rel);
 char *vz_cg_rel(const vz_ctx *ctx, unsigned ctid);
 
@@ -233,6 +239,8 @@ bool vz_console_from_client(int client, int master);
 struct vz_netif;
 /* /etc/hostname and /etc/hosts' name line; run inside the CT */
 int vz_distro_hostname(const char *hn);
+/* Runtime settings on the CT's fresh /run (systemd drop-ins); inside */
+void vz_distro_runtime(void);
 /* The vz block of /etc/network/interfaces: an "inet dhcp" stanza for each
  * interface with dhcp=yes (ifupdown, Debian's or busybox's); run inside. */
 int vz_distro_netifs(const struct vz_netif *nf, size_t n);

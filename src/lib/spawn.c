@@ -70,6 +70,7 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 		size_t nn = vz_netcfg_netifs(vz_conf_get(&ct->conf, "NETIF"), ct->ctid, nf,
 					     VZ_MAX_NETIFS);
 		(void)vz_distro_netifs(nf, nn);
+		vz_distro_runtime();
 	}
 	if (vz_dns_write(ns, vz_ct_get(ct, ctx, "SEARCHDOMAIN")) < 0) {
 		vz_err_errno(&e, VZ_E_BADDNS, errno, "CT %u: cannot write /etc/resolv.conf",
