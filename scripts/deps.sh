@@ -24,6 +24,7 @@ TEST_PKGS=(
 	coreutils                # timeout
 	iproute2                 # ip netns for the network tests
 	iperf3                   # bench/network.sh
+	qemu-system-x86 e2fsprogs  # the pure cgroup v2 VM (tests/vm/cgroup2.sh)
 )
 
 usage() { echo "usage: $0 [--test]"; }
@@ -77,11 +78,21 @@ criu_step() {
 	fi
 }
 
+# Debian's kernel for the cgroup v2 VM, unpacked privately (tests/vm/kernel.sh);
+# the VM test fetches it itself when this fails, and fails without it.
+kernel_step() {
+	if [ "$want_test" -eq 1 ]; then
+		"$(dirname "$0")/../tests/vm/kernel.sh" >/dev/null 2>"${log:-/dev/stderr}" ||
+			echo "deps: warning: no kernel for the cgroup v2 VM (tests/vm/kernel.sh failed)" >&2
+	fi
+}
+
 mapfile -t missing < <(find_missing "${pkgs[@]}")
 
 if [ "${#missing[@]}" -eq 0 ]; then
 	echo "deps: all ${#pkgs[@]} $what packages already installed"
 	criu_step
+	kernel_step
 	exit 0
 fi
 
@@ -109,3 +120,4 @@ if [ "${#still[@]}" -ne 0 ]; then
 fi
 echo "deps: all ${#pkgs[@]} $what packages installed"
 criu_step
+kernel_step
