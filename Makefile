@@ -22,7 +22,7 @@ EXTRA_LDFLAGS ?=
 
 LIB_SRCS := $(sort $(wildcard src/lib/*.c))
 LIB_OBJS := $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIB_SRCS))
-TOOLS := vzctl vzlist vztmpl
+TOOLS := vzctl vzlist vztmpl vzmigrate
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 

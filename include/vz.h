@@ -290,6 +290,56 @@ struct vz_bc {
 VZ_PUBLIC int vz_ct_stat(vz_ctx *ctx, unsigned ctid, struct vz_bc *rows, size_t max,
 			 size_t *n, vz_error *err);
 
+/* Migration to another host (vzmigrate). Exit codes are vzmigrate's. */
+enum vz_mig_code {
+	VZ_MIG_E_USAGE = 1,     /* bad arguments */
+	VZ_MIG_E_STOPPED = 2,   /* --online, but the CT is not running */
+	VZ_MIG_E_CONNECT = 4,   /* the destination cannot be reached or went away */
+	VZ_MIG_E_COPY = 6,      /* copying files, the dump or memory failed */
+	VZ_MIG_E_DSTSTART = 7,  /* the destination could not start or restore it */
+	VZ_MIG_E_SRCSTOP = 8,   /* the source could not stop or checkpoint it */
+	VZ_MIG_E_EXISTS = 9,    /* the CT exists on the destination */
+	VZ_MIG_E_NOTEXIST = 10, /* the CT does not exist here */
+	VZ_MIG_E_CONFIG = 15,   /* the config could not be applied there */
+	VZ_MIG_E_LOCKED = 20,   /* the CT is locked */
+};
+enum vz_mig_strategy {
+	VZ_MIG_AUTO,      /* pre-copy where the kernel tracks dirty memory, else post-copy */
+	VZ_MIG_PRECOPY,   /* rounds of pre-dumps, then a small final dump */
+	VZ_MIG_POSTCOPY,  /* freeze, dump all but memory, restore; memory on demand */
+	VZ_MIG_STOPCOPY,  /* freeze, dump everything, copy, restore */
+};
+struct vz_mig_stats {
+	char phase[64];          /* what it does now (progress) */
+	char strategy[16];       /* "offline", "pre-copy", "post-copy", "stop-copy" */
+	double total_s, frozen_s;
+	unsigned long long bytes;  /* sent and received over the wire */
+	unsigned rounds;         /* pre-copy rounds */
+	unsigned long long dirty_pages; /* left after the last pre-copy round */
+};
+struct vz_mig_opts {
+	const char *dest;        /* "[user@]host", reached with ssh */
+	const char *netns;       /* or a network namespace of this machine (name or path) */
+	const char *dst_root;    /* the destination's VZ_ROOT (its --vz-root) */
+	const char *ssh_opts;    /* more ssh options, space separated */
+	const char *self;        /* this program, for the local peer and rsync's transport */
+	const char *remote_cmd;  /* the receiving program there; NULL: "vzmigrate" */
+	bool online, keep_dst, remove_src;
+	enum vz_mig_strategy strategy;
+	void (*progress)(const struct vz_mig_stats *s, void *data);
+	void *progress_data;
+};
+VZ_PUBLIC int vz_migrate(vz_ctx *ctx, unsigned ctid, const struct vz_mig_opts *o,
+			 struct vz_mig_stats *s, vz_error *err);
+/* The destination's side, on stdin/stdout (vzmigrate --receive). */
+VZ_PUBLIC int vz_migrate_receive(vz_ctx *ctx, unsigned ctid, vz_error *err);
+/* The destination's end of the lazy pages relay (vzmigrate --relay-listen). */
+VZ_PUBLIC int vz_migrate_relay_listen(vz_error *err);
+/* criu's action script during a stop-copy dump (vzmigrate --cpt-hook). */
+VZ_PUBLIC int vz_migrate_cpt_hook(const char *sock_path);
+/* Joins a network namespace (a name under /run/netns or a path). */
+VZ_PUBLIC int vz_mig_enter_netns(const char *netns);
+
 VZ_PUBLIC const char *vz_version(void);
 
 #ifdef __cplusplus

@@ -14,6 +14,7 @@ BUILD_PKGS=(
 	lxcfs             # the CT's own figures in /proc (meminfo, cpuinfo, uptime)
 	debootstrap debian-archive-keyring  # Debian OS templates (vztmpl build)
 	iproute2 psmisc
+	rsync openssh-client  # vzmigrate: the private area's copy, the peer over ssh
 )
 TEST_PKGS=(
 	libcmocka-dev cppcheck   # unit tests, static analysis

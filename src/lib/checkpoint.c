@@ -81,10 +81,12 @@ pid_t vz_criu_spawn(const vz_ctx *ctx, const struct vz_argv *a, const int *keep,
 		return -1;
 	}
 	if (pid == 0) {
+		/* criu logs into its -o file; what it prints is noise */
 		int devnull = open("/dev/null", O_RDWR);
 		if (devnull >= 0) {
 			(void)dup2(devnull, 0);
 			(void)dup2(devnull, 1);
+			(void)dup2(devnull, 2);
 			if (devnull > 2)
 				close(devnull);
 		}
@@ -467,6 +469,10 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 		else
 			vz_argv_add(&a, "veth[%s]:%s", nf[i].ifname, nf[i].host_ifname);
 	}
+	/* memory still on the source: the lazy-pages daemon in this
+	 * directory serves it on demand (migration, post-copy) */
+	if (vz_parse_bool(vz_conf_get(&meta, "LAZY")) == 1)
+		vz_argv_add(&a, "--lazy-pages");
 	/* detached, as a sibling of criu: a child of this monitor */
 	vz_argv_add(&a, "--restore-detached");
 	vz_argv_add(&a, "--restore-sibling");

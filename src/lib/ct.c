@@ -633,6 +633,11 @@ static int destroy_op(vz_ctx *ctx, struct vz_ct *ct, int a, int b, vz_error *err
 	return 0;
 }
 
+int vz_ct_destroy_locked(vz_ctx *ctx, struct vz_ct *ct, vz_error *err)
+{
+	return destroy_op(ctx, ct, 0, 0, err);
+}
+
 int vz_ct_destroy(vz_ctx *ctx, unsigned ctid, vz_error *err)
 {
 	return locked(ctx, ctid, "destroy", destroy_op, 0, 0, err);

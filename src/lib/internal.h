@@ -441,6 +441,9 @@ int vz_cpt_restore_locked(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_err
 /* ct.c, under the CT's lock */
 int vz_ct_start_from(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_error *err);
 int vz_ct_stop_locked(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err);
+int vz_ct_destroy_locked(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
+/* migrate.c */
+void vz_mig_pipe_size(void);
 int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 		  char *const argv[], const char *input, int *status, vz_error *err);
 int vz_run_in_ct(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,

@@ -62,13 +62,21 @@ int mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int rm_rf_at(int dfd, const char *name)
+/* Never crosses into another file system: a mount left inside (a cgroup
+ * hierarchy, a CT's root) is not ours to empty. */
+static int rm_rf_at(int dfd, const char *name, dev_t dev)
 {
 	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOTDIR || errno == ELOOP)
 			return unlinkat(dfd, name, 0);
 		return errno == ENOENT ? 0 : -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (dev && st.st_dev != dev)) {
+		close(fd);
+		errno = EBUSY;
+		return -1;
 	}
 	DIR *d = fdopendir(fd);
 	if (!d) {
@@ -81,7 +89,7 @@ static int rm_rf_at(int dfd, const char *name)
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		if (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN) {
-			if (rm_rf_at(dirfd(d), e->d_name) < 0)
+			if (rm_rf_at(dirfd(d), e->d_name, st.st_dev) < 0)
 				ret = -1;
 		} else if (unlinkat(dirfd(d), e->d_name, 0) < 0 && errno != ENOENT) {
 			ret = -1;
@@ -95,7 +103,7 @@ static int rm_rf_at(int dfd, const char *name)
 
 int rm_rf(const char *path)
 {
-	return rm_rf_at(AT_FDCWD, path);
+	return rm_rf_at(AT_FDCWD, path, 0);
 }
 
 ssize_t read_all(int fd, void *buf, size_t len)

@@ -1,0 +1,1168 @@
+/* Migration of a CT to another host (vzmigrate). The source drives; the
+ * destination runs the receiving side of the same tool, reached over ssh
+ * (or, on one machine, in another network namespace with its own
+ * VZ_ROOT): a line-based control session, rsync for the private area and
+ * the dump, and a byte relay for CRIU's lazy pages. Until the destination
+ * says the CT runs there, every failure leaves it running on the source. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include "internal.h"
+
+#define PEER_TIMEOUT_MS (600 * 1000)
+#define LAZY_READY_MS (300 * 1000)
+#define UFFD_SYSCTL "/proc/sys/vm/unprivileged_userfaultfd"
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void progress(const struct vz_mig_opts *o, struct vz_mig_stats *s, const char *phase)
+{
+	snprintf(s->phase, sizeof(s->phase), "%s", phase);
+	if (o->progress)
+		o->progress(s, o->progress_data);
+}
+
+/* ---- reaching the destination ---- */
+
+/* single quotes for the remote shell ssh hands the command to */
+static void add_quoted(struct vz_argv *a, const char *s)
+{
+	char *q = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&q, &n);
+	if (!f)
+		abort();
+	fputc('\'', f);
+	for (const char *c = s; *c; c++)
+		if (*c == '\'')
+			fputs("'\\''", f);
+		else
+			fputc(*c, f);
+	fputc('\'', f);
+	fclose(f);
+	vz_argv_add(a, "%s", q);
+	free(q);
+}
+
+static void split_opts(struct vz_argv *a, const char *opts)
+{
+	_cleanup_free_ char *c = xstrdup(opts ? opts : "");
+	char *save = NULL;
+	for (char *w = strtok_r(c, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
+		vz_argv_add(a, "%s", w);
+}
+
+/* Joins a network namespace given as a name (ip netns) or a path. */
+int vz_mig_enter_netns(const char *netns)
+{
+	_cleanup_free_ char *p = strchr(netns, '/') ? xstrdup(netns)
+						    : xasprintf("/run/netns/%s", netns);
+	int fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int r = setns(fd, CLONE_NEWNET);
+	close(fd);
+	return r;
+}
+
+struct peer {
+	pid_t pid;
+	int to, from;     /* its stdin, its stdout */
+	FILE *in;         /* line reader on from */
+};
+
+/* Runs the receiving tool on the destination with args; its stdin and
+ * stdout are the pipes of p. */
+static int peer_start(const struct vz_mig_opts *o, const struct vz_argv *args, struct peer *p,
+		      vz_error *err)
+{
+	int a[2], b[2];
+	struct vz_argv av = {0};
+	if (o->netns) {
+		vz_argv_add(&av, "%s", o->self);
+	} else {
+		vz_argv_add(&av, "ssh");
+		vz_argv_add(&av, "-o");
+		vz_argv_add(&av, "BatchMode=yes");
+		split_opts(&av, o->ssh_opts);
+		vz_argv_add(&av, "%s", o->dest);
+		vz_argv_add(&av, "%s", o->remote_cmd ? o->remote_cmd : "vzmigrate");
+	}
+	if (o->dst_root) {
+		vz_argv_add(&av, "--vz-root");
+		if (o->netns)
+			vz_argv_add(&av, "%s", o->dst_root);
+		else
+			add_quoted(&av, o->dst_root);
+	}
+	for (size_t i = 0; i < args->n; i++)
+		if (o->netns)
+			vz_argv_add(&av, "%s", args->v[i]);
+		else
+			add_quoted(&av, args->v[i]);
+	if (pipe2(a, O_CLOEXEC) < 0) {
+		vz_argv_free(&av);
+		return vz_err_errno(err, VZ_MIG_E_CONNECT, errno, "pipe");
+	}
+	if (pipe2(b, O_CLOEXEC) < 0) {
+		close(a[0]);
+		close(a[1]);
+		vz_argv_free(&av);
+		return vz_err_errno(err, VZ_MIG_E_CONNECT, errno, "pipe");
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		if (dup2(a[0], 0) < 0 || dup2(b[1], 1) < 0)
+			_exit(127);
+		close_fds_from(3, NULL, 0);
+		if (o->netns && vz_mig_enter_netns(o->netns) < 0) {
+			fprintf(stderr, "vzmigrate: network namespace %s: %s\n", o->netns,
+				strerror(errno));
+			_exit(127);
+		}
+		execvp(av.v[0], av.v);
+		fprintf(stderr, "vzmigrate: cannot run %s: %s\n", av.v[0], strerror(errno));
+		_exit(127);
+	}
+	int e = errno;
+	close(a[0]);
+	close(b[1]);
+	vz_argv_free(&av);
+	if (pid < 0) {
+		close(a[1]);
+		close(b[0]);
+		return vz_err_errno(err, VZ_MIG_E_CONNECT, e, "fork");
+	}
+	p->pid = pid;
+	p->to = a[1];
+	p->from = b[0];
+	p->in = NULL;
+	return 0;
+}
+
+static void peer_close(struct peer *p, bool kill_it)
+{
+	if (p->pid <= 0)
+		return;
+	if (p->to >= 0)
+		close(p->to);
+	if (p->in)
+		fclose(p->in);
+	else if (p->from >= 0)
+		close(p->from);
+	if (kill_it)
+		kill(p->pid, SIGTERM);
+	(void)vz_criu_wait(p->pid, kill_it ? 5000 : 30000);
+	p->pid = -1;
+	p->to = p->from = -1;
+	p->in = NULL;
+}
+
+/* One request line, one answer line: "OK [text]" or "ERR CODE message". */
+static int ask(struct peer *p, struct vz_mig_stats *s, char *reply, size_t n, vz_error *err,
+	       const char *fmt, ...)
+{
+	char line[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	int len = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	line[len++] = '\n';
+	if (write_all(p->to, line, (size_t)len) < 0)
+		return vz_err(err, VZ_MIG_E_CONNECT, "the destination is gone (%s)", strerror(errno));
+	s->bytes += (unsigned long long)len;
+	/* the destination may take long (a restore); never for ever */
+	struct pollfd pf = {.fd = p->from, .events = POLLIN};
+	if (!p->in || (fileno(p->in) >= 0 && poll(&pf, 1, PEER_TIMEOUT_MS) <= 0))
+		return vz_err(err, VZ_MIG_E_CONNECT, "the destination does not answer");
+	char buf[4096];
+	if (!fgets(buf, sizeof(buf), p->in))
+		return vz_err(err, VZ_MIG_E_CONNECT, "the destination is gone (connection closed)");
+	buf[strcspn(buf, "\n")] = '\0';
+	if (!strncmp(buf, "OK", 2)) {
+		if (reply)
+			snprintf(reply, n, "%s", buf[2] ? buf + 3 : "");
+		return 0;
+	}
+	int code = 0, off = 0;
+	if (sscanf(buf, "ERR %d %n", &code, &off) == 1 && off > 0)
+		return vz_err(err, code > 0 ? code : VZ_MIG_E_DSTSTART, "destination: %s", buf + off);
+	return vz_err(err, VZ_MIG_E_CONNECT, "destination: unexpected answer '%.200s'", buf);
+}
+
+/* key=value out of a reply */
+static char *reply_get(const char *reply, const char *key)
+{
+	size_t kl = strlen(key);
+	for (const char *p = reply; p && *p;) {
+		if (!strncmp(p, key, kl) && p[kl] == '=') {
+			const char *v = p + kl + 1;
+			return strndup(v, strcspn(v, " "));
+		}
+		p = strchr(p, ' ');
+		if (p)
+			p++;
+	}
+	return NULL;
+}
+
+/* ---- rsync ---- */
+
+/* bytes written by a finished (not yet reaped) process: what rsync sent */
+static unsigned long long written_by(pid_t pid)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/io", (int)pid);
+	_cleanup_free_ char *io = read_file(p, NULL);
+	const char *w = io ? strstr(io, "wchar: ") : NULL;
+	return w ? strtoull(w + 7, NULL, 10) : 0;
+}
+
+/* src/ to dst/ on the destination, deleting what is gone; inplace for the
+ * second pass over big image files (only changed blocks are sent) */
+static int rsync_to(const struct vz_mig_opts *o, const char *src, const char *dst,
+		    struct vz_mig_stats *s, vz_error *err)
+{
+	struct vz_argv a = {0};
+	vz_argv_add(&a, "rsync");
+	/* archive, hard links, ACLs, xattrs (overlay whiteouts), sparse,
+	 * numeric ids (the CT's own), one file system (not the image's
+	 * mount inside the private area) */
+	vz_argv_add(&a, "-aHAXSx");
+	vz_argv_add(&a, "--numeric-ids");
+	vz_argv_add(&a, "--delete");
+	vz_argv_add(&a, "--inplace");
+	vz_argv_add(&a, "-e");
+	if (o->netns) {
+		vz_argv_add(&a, "%s --rsh-netns %s", o->self, o->netns);
+	} else {
+		struct vz_argv r = {0};
+		vz_argv_add(&r, "ssh -o BatchMode=yes %s", o->ssh_opts ? o->ssh_opts : "");
+		vz_argv_add(&a, "%s", r.v[0]);
+		vz_argv_free(&r);
+	}
+	vz_argv_add(&a, "%s/", src);
+	vz_argv_add(&a, "%s:%s/", o->netns ? "localhost" : o->dest, dst);
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		int devnull = open("/dev/null", O_RDWR);
+		if (devnull >= 0)
+			(void)dup2(devnull, 0);
+		close_fds_from(3, NULL, 0);
+		execvp("rsync", a.v);
+		fprintf(stderr, "vzmigrate: cannot run rsync: %s\n", strerror(errno));
+		_exit(127);
+	}
+	vz_argv_free(&a);
+	if (pid < 0)
+		return vz_err_errno(err, VZ_MIG_E_COPY, errno, "fork");
+	siginfo_t si = {0};
+	while (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+		;
+	s->bytes += written_by(pid);
+	int st = vz_criu_wait(pid, -1);
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return vz_err(err, VZ_MIG_E_COPY, "cannot copy %s to the destination (rsync exit %d)",
+			      src, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+	return 0;
+}
+
+/* ---- the lazy pages relay ---- */
+
+/* a line read byte by byte: what follows it on fd is not ours to buffer */
+static ssize_t read_line(int fd, char *buf, size_t n)
+{
+	size_t i = 0;
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	while (i + 1 < n) {
+		if (poll(&pf, 1, PEER_TIMEOUT_MS) <= 0 || read(fd, buf + i, 1) != 1)
+			return -1;
+		if (buf[i] == '\n')
+			break;
+		i++;
+	}
+	buf[i] = '\0';
+	return (ssize_t)i;
+}
+
+static void pump(int sock, int in, int out, int report)
+{
+	char buf[65536];
+	unsigned long long n = 0;
+	struct pollfd pf[2] = {{.fd = sock, .events = POLLIN}, {.fd = in, .events = POLLIN}};
+	for (;;) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[0].revents) {
+			ssize_t r = read(sock, buf, sizeof(buf));
+			if (r <= 0 || write_all(out, buf, (size_t)r) < 0)
+				break;
+			n += (unsigned long long)r;
+		}
+		if (pf[1].revents) {
+			ssize_t r = read(in, buf, sizeof(buf));
+			if (r <= 0 || write_all(sock, buf, (size_t)r) < 0)
+				break;
+			n += (unsigned long long)r;
+		}
+	}
+	if (report >= 0)
+		(void)write_all(report, &n, sizeof(n));
+}
+
+/* The destination's side: criu lazy-pages connects to 127.0.0.1 here; its
+ * bytes go to and come from the source over our stdin and stdout. The
+ * port goes first, as one line. */
+int vz_migrate_relay_listen(vz_error *err)
+{
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 1) < 0 ||
+	    getsockname(l, (struct sockaddr *)&sa, &sl) < 0) {
+		int e = errno;
+		if (l >= 0)
+			close(l);
+		return vz_err_errno(err, VZ_MIG_E_CONNECT, e, "relay socket");
+	}
+	char line[16];
+	int n = snprintf(line, sizeof(line), "%u\n", ntohs(sa.sin_port));
+	if (write_all(1, line, (size_t)n) < 0) {
+		close(l);
+		return vz_err_errno(err, VZ_MIG_E_CONNECT, errno, "relay");
+	}
+	struct pollfd pf = {.fd = l, .events = POLLIN};
+	int c = poll(&pf, 1, PEER_TIMEOUT_MS) > 0 ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : -1;
+	close(l);
+	if (c < 0)
+		return vz_err(err, VZ_MIG_E_CONNECT, "relay: criu lazy-pages did not connect");
+	pump(c, 0, 1, -1);
+	close(c);
+	return 0;
+}
+
+static int free_port(void)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t sl = sizeof(sa);
+	int port = -1;
+	if (s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockname(s, (struct sockaddr *)&sa, &sl) == 0)
+		port = ntohs(sa.sin_port);
+	if (s >= 0)
+		close(s);
+	return port;
+}
+
+static int connect_local(int port)
+{
+	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	for (int i = 0; s >= 0 && i < 100; i++) {
+		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return s;
+		struct timespec ts = {0, 20 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	if (s >= 0)
+		close(s);
+	return -1;
+}
+
+/* ---- the criu side on the source ---- */
+
+/* Lazy pages need pipes of a few MiB where criu cannot raise the limit
+ * itself (no CAP_SYS_RESOURCE). */
+void vz_mig_pipe_size(void)
+{
+	_cleanup_free_ char *v = read_file("/proc/sys/fs/pipe-max-size", NULL);
+	if (v && strtoul(v, NULL, 10) < 4194304)
+		(void)write_str("/proc/sys/fs/pipe-max-size", "4194304");
+}
+
+/* Whether this kernel and criu track dirty memory (soft-dirty): pre-copy. */
+static bool can_precopy(const vz_ctx *ctx)
+{
+	struct vz_argv a = {0};
+	vz_argv_add(&a, "check");
+	vz_argv_add(&a, "--feature");
+	vz_argv_add(&a, "mem_dirty_track");
+	vz_error e;
+	pid_t pid = vz_criu_spawn(ctx, &a, NULL, 0, &e);
+	vz_argv_free(&a);
+	int st = pid < 0 ? -1 : vz_criu_wait(pid, 60000);
+	return st == 0;
+}
+
+/* The hook criu runs at each action (--action-script): on post-dump it
+ * asks the migrating vzmigrate, over RUN/CTID.hook, whether the dumped
+ * CT may go (0) or must run on (1). Other actions pass. */
+int vz_migrate_cpt_hook(const char *sock_path)
+{
+	const char *act = getenv("CRTOOLS_SCRIPT_ACTION");
+	if (!act || strcmp(act, "post-dump"))
+		return 0;
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
+	char ans = '1';
+	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    write_all(s, "D", 1) == 1 && read_all(s, &ans, 1) != 1)
+		ans = '1';
+	if (s >= 0)
+		close(s);
+	return ans == '0' ? 0 : 1;
+}
+
+struct dumper {
+	pid_t pid;
+	char *dir, *log, *hook_path;
+	int hook_listen, hook_conn;   /* stop-copy: criu waiting at post-dump */
+	int status_fd;                /* post-copy: a byte when the page server listens */
+	int port;
+};
+
+static void dumper_free(struct dumper *d)
+{
+	free(d->dir);
+	free(d->log);
+	if (d->hook_path) {
+		(void)unlink(d->hook_path);
+		free(d->hook_path);
+	}
+	if (d->hook_listen >= 0)
+		close(d->hook_listen);
+	if (d->hook_conn >= 0)
+		close(d->hook_conn);
+	if (d->status_fd >= 0)
+		close(d->status_fd);
+}
+
+/* Starts the final dump and waits until the CT is frozen and dumped:
+ * post-copy, with its memory still on the CT's side for the page server;
+ * stop-copy, held at post-dump by our hook. */
+static int dump_start(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opts *o, bool lazy,
+		      pid_t init, struct dumper *d, struct vz_conf *meta, vz_error *err)
+{
+	struct vz_argv a = {0};
+	int sfd[2] = {-1, -1}, r = 0;
+	{
+		_cleanup_free_ char *def = vz_dump_default(ctx, ct->ctid);
+		d->dir = xasprintf("%s.migrate", def);
+	}
+	d->log = xasprintf("%s/dump.log", d->dir);
+	(void)rm_rf(d->dir);
+	if (mkdir_p(d->dir, 0700) < 0)
+		return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "cannot create %s", d->dir);
+	vz_cpt_dump_args(ctx, ct, init, d->dir, d->log, &a, meta);
+	if (lazy) {
+		d->port = free_port();
+		if (d->port < 0 || pipe2(sfd, O_CLOEXEC) < 0) {
+			vz_argv_free(&a);
+			return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "lazy pages setup");
+		}
+		vz_mig_pipe_size();
+		vz_argv_add(&a, "--lazy-pages");
+		vz_argv_add(&a, "--address");
+		vz_argv_add(&a, "127.0.0.1");
+		vz_argv_add(&a, "--port");
+		vz_argv_add(&a, "%d", d->port);
+		vz_argv_add(&a, "--status-fd");
+		vz_argv_add(&a, "%d", sfd[1]);
+		vz_conf_set(meta, "LAZY", "yes");
+	} else {
+		struct sockaddr_un sa = {.sun_family = AF_UNIX};
+		d->hook_path = xasprintf("%s/%u.hook", ctx->run_dir, ct->ctid);
+		(void)unlink(d->hook_path);
+		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->hook_path);
+		d->hook_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (d->hook_listen < 0 ||
+		    bind(d->hook_listen, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+		    listen(d->hook_listen, 1) < 0) {
+			vz_argv_free(&a);
+			return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "%s", d->hook_path);
+		}
+		vz_argv_add(&a, "--action-script");
+		vz_argv_add(&a, "%s --cpt-hook %s", o->self, d->hook_path);
+	}
+	d->pid = vz_criu_spawn(ctx, &a, lazy ? &sfd[1] : NULL, lazy ? 1 : 0, err);
+	vz_argv_free(&a);
+	if (sfd[1] >= 0)
+		close(sfd[1]);
+	d->status_fd = sfd[0];
+	if (d->pid < 0)
+		return err->code ? err->code : VZ_MIG_E_SRCSTOP;
+	/* ready: a byte on the status fd, or our hook calling; criu exiting
+	 * first means the dump failed and the CT runs on */
+	int pfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
+	struct pollfd pf[2] = {{.fd = lazy ? d->status_fd : d->hook_listen, .events = POLLIN},
+			       {.fd = pfd, .events = POLLIN}};
+	int n = poll(pf, 2, LAZY_READY_MS);
+	if (pfd >= 0)
+		close(pfd);
+	char c;
+	if (n > 0 && pf[0].revents & POLLIN) {
+		if (lazy && read(d->status_fd, &c, 1) == 1)
+			return 0;
+		if (!lazy && (d->hook_conn = accept4(d->hook_listen, NULL, NULL, SOCK_CLOEXEC)) >= 0 &&
+		    read_all(d->hook_conn, &c, 1) == 1)
+			return 0;
+	}
+	if (n == 0)
+		kill(d->pid, SIGKILL);
+	int st = vz_criu_wait(d->pid, 60000);
+	d->pid = -1;
+	r = vz_criu_fail(err, VZ_MIG_E_SRCSTOP, ct->ctid, "checkpoint", n == 0 ? -1 : st, d->log);
+	return r;
+}
+
+/* ---- the source side ---- */
+
+struct mig {
+	vz_ctx *ctx;
+	const struct vz_mig_opts *o;
+	struct vz_mig_stats *s;
+};
+
+static int send_conf(struct peer *p, struct vz_ct *ct, struct vz_mig_stats *s, char *reply,
+		     size_t rn, vz_error *err)
+{
+	_cleanup_free_ char *text = vz_conf_format(&ct->conf);
+	size_t n = strlen(text);
+	char hdr[64];
+	int hl = snprintf(hdr, sizeof(hdr), "CONF %zu\n", n);
+	/* the header line is answered only after the bytes that follow it */
+	if (write_all(p->to, hdr, (size_t)hl) < 0 || write_all(p->to, text, n) < 0)
+		return vz_err(err, VZ_MIG_E_CONNECT, "the destination is gone");
+	s->bytes += (unsigned long long)hl + n;
+	return ask(p, s, reply, rn, err, "%s", "CONFDONE");
+}
+
+static char *layer_version(vz_ctx *ctx, const struct vz_ct *ct)
+{
+	if (vz_storage_is_image(ct))
+		return NULL;
+	_cleanup_free_ char *l = vz_storage_layer(ctx, ct);
+	const char *b = l ? strrchr(l, '/') : NULL;
+	return b ? xstrdup(b + 1) : NULL;
+}
+
+/* frozen CT: its file system written out, so the copy is whole */
+static void settle_fs(struct vz_ct *ct, bool freeze, bool *frozen)
+{
+	int fd = open(ct->root_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		(void)syncfs(fd);
+		close(fd);
+	}
+	_cleanup_free_ char *mnt = vz_storage_backing_mnt(ct);
+	if (freeze && is_mountpoint(mnt) && vz_image_fsfreeze(mnt, true) == 0)
+		*frozen = true;
+	else if (!freeze && *frozen) {
+		(void)vz_image_fsfreeze(mnt, false);
+		*frozen = false;
+	}
+}
+
+static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
+{
+	struct mig *m = arg;
+	const struct vz_mig_opts *o = m->o;
+	struct vz_mig_stats *s = m->s;
+	struct peer ctl = {.pid = -1, .to = -1, .from = -1}, relay = ctl;
+	struct dumper d = {.pid = -1, .hook_listen = -1, .hook_conn = -1, .status_fd = -1};
+	struct vz_conf meta = {0};
+	struct vz_state st;
+	char reply[4096];
+	bool running = vz_state_read(ctx, ct->ctid, &st) == 1, fsfrozen = false;
+	pid_t pumper = -1;
+	int rep[2] = {-1, -1}, r;
+	double t0 = now_s(), tf = 0;
+	_cleanup_free_ char *dst_priv = NULL, *dst_dump = NULL, *layer = NULL, *dst_layer = NULL;
+
+	if (o->online && !running)
+		return vz_err(err, VZ_MIG_E_STOPPED, "CT %u is not running: --online needs it running",
+			      ct->ctid);
+	if (!path_exists(ct->private_dir))
+		return vz_err(err, VZ_MIG_E_NOTEXIST, "CT %u: private area %s does not exist",
+			      ct->ctid, ct->private_dir);
+	bool lazy = false, precopy = false;
+	if (o->online) {
+		precopy = o->strategy == VZ_MIG_PRECOPY ||
+			  (o->strategy == VZ_MIG_AUTO && can_precopy(ctx));
+		if (precopy && !can_precopy(ctx)) {
+			vz_log(ctx, ct->ctid, VZ_LOG_WARN,
+			       "this kernel cannot track dirty memory (no soft-dirty): "
+			       "pre-copy is not possible, using post-copy");
+			precopy = false;
+		}
+		/* pre-copy's rounds end in the same final dump as stop-copy, which
+		 * they make small; without them post-copy keeps the freeze small */
+		lazy = o->strategy == VZ_MIG_POSTCOPY || (!precopy && o->strategy != VZ_MIG_STOPCOPY);
+	}
+	snprintf(s->strategy, sizeof(s->strategy), "%s",
+		 !o->online ? "offline" : lazy ? "post-copy" : precopy ? "pre-copy" : "stop-copy");
+	layer = layer_version(ctx, ct);
+
+	progress(o, s, "connecting");
+	struct vz_argv args = {0};
+	vz_argv_add(&args, "--receive");
+	vz_argv_add(&args, "%u", ct->ctid);
+	r = peer_start(o, &args, &ctl, err);
+	vz_argv_free(&args);
+	if (r)
+		return r;
+	ctl.in = fdopen(ctl.from, "r");
+	if ((r = ask(&ctl, s, reply, sizeof(reply), err, "HELLO %s %u online=%d lazy=%d layer=%s",
+		     VZ_VERSION, ct->ctid, o->online, lazy, layer ? layer : "-")))
+		goto fail;
+	if ((r = send_conf(&ctl, ct, s, reply, sizeof(reply), err)))
+		goto fail;
+	dst_priv = reply_get(reply, "private");
+	dst_dump = reply_get(reply, "dump");
+	dst_layer = reply_get(reply, "layer");
+	if (!dst_priv || !dst_dump) {
+		r = vz_err(err, VZ_MIG_E_CONNECT, "destination: no private/dump path in '%s'", reply);
+		goto fail;
+	}
+	/* the template layer the CT stands on, when the destination lacks it */
+	if (layer && dst_layer && strcmp(dst_layer, "have")) {
+		progress(o, s, "copying the template layer");
+		_cleanup_free_ char *src = vz_storage_layer(ctx, ct);
+		if ((r = rsync_to(o, src, dst_layer, s, err)) ||
+		    (r = ask(&ctl, s, NULL, 0, err, "LAYERDONE")))
+			goto fail;
+	}
+	progress(o, s, "copying the private area");
+	if ((r = rsync_to(o, ct->private_dir, dst_priv, s, err)))
+		goto fail;
+
+	if (!o->online) {
+		if (running) {
+			progress(o, s, "stopping");
+			if ((r = vz_ct_stop_locked(ctx, ct, 0, err))) {
+				err->code = VZ_MIG_E_SRCSTOP;
+				goto fail;
+			}
+			tf = now_s();
+		}
+		progress(o, s, "copying what changed");
+		if ((r = rsync_to(o, ct->private_dir, dst_priv, s, err)))
+			goto fail_restart;
+		if (running) {
+			progress(o, s, "starting on the destination");
+			if ((r = ask(&ctl, s, NULL, 0, err, "START")))
+				goto fail_restart;
+			s->frozen_s = now_s() - tf;
+		}
+		goto commit;
+	}
+
+	/* online: the final dump; from here the CT is frozen */
+	progress(o, s, lazy ? "dumping (memory stays for post-copy)" : "dumping");
+	tf = now_s();
+	if ((r = dump_start(ctx, ct, o, lazy, st.init_pid, &d, &meta, err)))
+		goto fail;
+	settle_fs(ct, true, &fsfrozen);
+	progress(o, s, "copying what changed while frozen");
+	r = rsync_to(o, ct->private_dir, dst_priv, s, err);
+	settle_fs(ct, false, &fsfrozen);
+	if (!r) {
+		_cleanup_free_ char *mp = xasprintf("%s/vz-dump.conf", d.dir);
+		r = vz_conf_save(&meta, mp, err);
+	}
+	if (!r) {
+		progress(o, s, "copying the dump");
+		r = rsync_to(o, d.dir, dst_dump, s, err);
+	}
+	if (r)
+		goto fail_resume;
+	if (lazy) {
+		/* the destination's lazy-pages daemon reaches the source's page
+		 * server through this relay */
+		struct vz_argv ra = {0};
+		vz_argv_add(&ra, "--relay-listen");
+		r = peer_start(o, &ra, &relay, err);
+		vz_argv_free(&ra);
+		char pl[32] = "";
+		int sock = -1;
+		if (!r && read_line(relay.from, pl, sizeof(pl)) <= 0)
+			r = vz_err(err, VZ_MIG_E_CONNECT, "the destination's relay did not start");
+		if (!r && (sock = connect_local(d.port)) < 0)
+			r = vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "cannot reach criu's page server");
+		if (!r && pipe2(rep, O_CLOEXEC) < 0)
+			r = vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "pipe");
+		if (!r) {
+			pumper = fork();
+			if (pumper == 0) {
+				close(rep[0]);
+				pump(sock, relay.from, relay.to, rep[1]);
+				_exit(0);
+			}
+			close(rep[1]);
+			rep[1] = -1;
+		}
+		if (sock >= 0)
+			close(sock);
+		if (r || pumper < 0)
+			goto fail_resume;
+		progress(o, s, "restoring on the destination");
+		r = ask(&ctl, s, NULL, 0, err, "RESTORE lazy %d", atoi(pl));
+	} else {
+		progress(o, s, "restoring on the destination");
+		r = ask(&ctl, s, NULL, 0, err, "RESTORE");
+	}
+	if (r)
+		goto fail_resume;
+	s->frozen_s = now_s() - tf;
+	/* it runs there: the source's CT may go */
+	if (!lazy && write_all(d.hook_conn, "0", 1) < 0)
+		vz_log(ctx, ct->ctid, VZ_LOG_WARN, "the dump hook is gone");
+	progress(o, s, lazy ? "memory follows on demand" : "finishing");
+	int cs = vz_criu_wait(d.pid, -1);
+	d.pid = -1;
+	if (pumper > 0) {
+		unsigned long long n = 0;
+		if (read_all(rep[0], &n, sizeof(n)) == sizeof(n))
+			s->bytes += n;
+		(void)waitpid(pumper, NULL, 0);
+		pumper = -1;
+	}
+	if (cs != 0) {
+		/* the CT runs on the destination; pages it never got are lost */
+		r = vz_criu_fail(err, VZ_MIG_E_COPY, ct->ctid, "post-copy of memory", cs, d.log);
+		goto out;
+	}
+	/* the monitor cleans up after the CT's dumped processes */
+	if (st.monitor_pid > 0) {
+		int pfd = (int)syscall(SYS_pidfd_open, st.monitor_pid, 0);
+		struct pollfd pf = {.fd = pfd, .events = POLLIN};
+		if (pfd >= 0) {
+			(void)poll(&pf, 1, 30000);
+			close(pfd);
+		}
+	}
+commit:
+	progress(o, s, "committing");
+	if ((r = ask(&ctl, s, NULL, 0, err, "COMMIT")))
+		goto out;
+	peer_close(&ctl, false);
+	if (o->remove_src) {
+		if (vz_ct_destroy_locked(ctx, ct, err))
+			vz_log(ctx, ct->ctid, VZ_LOG_WARN, "CT %u: %s", ct->ctid, err->msg);
+	} else {
+		_cleanup_free_ char *mv = xasprintf("%s.migrated", ct->conf_path);
+		if (rename(ct->conf_path, mv) < 0)
+			vz_log(ctx, ct->ctid, VZ_LOG_WARN, "cannot rename %s", ct->conf_path);
+	}
+	r = 0;
+	goto out;
+
+fail_resume:
+	/* the destination does not run it: the CT runs on here */
+	settle_fs(ct, false, &fsfrozen);
+	if (relay.pid > 0)
+		peer_close(&relay, true);
+	if (pumper > 0) {
+		kill(pumper, SIGKILL);
+		(void)waitpid(pumper, NULL, 0);
+		pumper = -1;
+	}
+	if (d.hook_conn >= 0)
+		(void)write_all(d.hook_conn, "1", 1);
+	if (d.pid > 0) {
+		int cs2 = vz_criu_wait(d.pid, 60000);
+		(void)cs2;
+		d.pid = -1;
+	}
+	{
+		struct vz_cgroups cg;
+		vz_error e;
+		if (vz_cg_detect(&cg, &e) == 0) {
+			_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+			(void)vz_cg_freeze(&cg, rel, false, &e);
+			vz_cg_free(&cg);
+		}
+	}
+	goto fail;
+fail_restart:
+	/* offline: it was stopped for the copy; it runs here again */
+	if (running) {
+		vz_error e;
+		if (vz_ct_start_from(ctx, ct, NULL, &e))
+			vz_log(ctx, ct->ctid, VZ_LOG_ERR, "CT %u: %s", ct->ctid, e.msg);
+	}
+fail:
+	if (ctl.pid > 0) {
+		vz_error e;
+		if (!o->keep_dst)
+			(void)ask(&ctl, s, NULL, 0, &e, "ABORT");
+	}
+out:
+	if (relay.pid > 0)
+		peer_close(&relay, !r);
+	if (pumper > 0) {
+		kill(pumper, SIGKILL);
+		(void)waitpid(pumper, NULL, 0);
+	}
+	if (ctl.pid > 0)
+		peer_close(&ctl, false);
+	for (int i = 0; i < 2; i++)
+		if (rep[i] >= 0)
+			close(rep[i]);
+	if (d.pid > 0) {
+		kill(d.pid, SIGKILL);
+		(void)vz_criu_wait(d.pid, 10000);
+	}
+	if (d.dir && (!r || !o->keep_dst))
+		(void)rm_rf(d.dir);
+	dumper_free(&d);
+	vz_conf_free(&meta);
+	s->total_s = now_s() - t0;
+	return r;
+}
+
+int vz_migrate(vz_ctx *ctx, unsigned ctid, const struct vz_mig_opts *o, struct vz_mig_stats *s,
+	       vz_error *err)
+{
+	memset(s, 0, sizeof(*s));
+	if (!o->netns && (!o->dest || !*o->dest))
+		return vz_err(err, VZ_MIG_E_USAGE, "no destination given");
+	if (o->netns && !o->dst_root)
+		return vz_err(err, VZ_MIG_E_USAGE,
+			      "a destination in a network namespace needs its own root (--dst-root)");
+	struct mig m = {ctx, o, s};
+	vz_ctx_set_skiplock(ctx, false);
+	signal(SIGPIPE, SIG_IGN); /* a destination that went away is an error value */
+	int r = vz_ct_locked(ctx, ctid, "migrate", migrate_op, &m, err);
+	if (r == VZ_E_NOCONF)
+		err->code = r = VZ_MIG_E_NOTEXIST;
+	else if (r == VZ_E_LOCKED)
+		err->code = r = VZ_MIG_E_LOCKED;
+	return r;
+}
+
+/* ---- the destination side ---- */
+
+struct rcv {
+	vz_ctx *ctx;
+	unsigned ctid;
+	FILE *in;
+	int out;
+	bool conf_written, done, cleaned;
+	char *layer_tmp, *layer_dir;
+	char *dump_dir;
+	pid_t lazy_pid;
+	struct vz_ct ct;
+	bool ct_loaded;
+};
+
+static void say(struct rcv *c, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	(void)write_all(c->out, buf, (size_t)n);
+}
+
+static void say_err(struct rcv *c, const vz_error *e, int code)
+{
+	char m[sizeof(e->msg)];
+	snprintf(m, sizeof(m), "%s", e->msg);
+	for (char *p = m; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	say(c, "ERR %d %s", code, m);
+}
+
+static void rcv_cleanup(struct rcv *c)
+{
+	vz_error e;
+	if (c->lazy_pid > 0) {
+		kill(c->lazy_pid, SIGKILL);
+		(void)vz_criu_wait(c->lazy_pid, 10000);
+		c->lazy_pid = -1;
+	}
+	if (c->ct_loaded) {
+		struct vz_state st;
+		if (vz_state_read(c->ctx, c->ctid, &st) == 1)
+			(void)vz_ct_stop_locked(c->ctx, &c->ct, VZ_STOP_FAST, &e);
+		if (is_mountpoint(c->ct.root_dir))
+			(void)vz_storage_umount(c->ctx, &c->ct, &e);
+		(void)rm_rf(c->ct.private_dir);
+		(void)rmdir(c->ct.root_dir);
+	}
+	if (c->conf_written) {
+		_cleanup_free_ char *cp = vz_ct_conf_path(c->ctx, c->ctid);
+		(void)unlink(cp);
+	}
+	if (c->layer_tmp)
+		(void)rm_rf(c->layer_tmp);
+	if (c->dump_dir)
+		(void)rm_rf(c->dump_dir);
+}
+
+static int rcv_hello(struct rcv *c, char *args, vz_error *err)
+{
+	unsigned id = 0;
+	char ver[32];
+	if (sscanf(args, "%31s %u", ver, &id) != 2 || id != c->ctid)
+		return vz_err(err, VZ_MIG_E_USAGE, "bad HELLO");
+	_cleanup_free_ char *cp = vz_ct_conf_path(c->ctx, c->ctid);
+	if (path_exists(cp))
+		return vz_err(err, VZ_MIG_E_EXISTS, "CT %u exists on the destination", c->ctid);
+	const char *l = strstr(args, "layer=");
+	if (l && strncmp(l + 6, "-", 1)) {
+		_cleanup_free_ char *v = strndup(l + 6, strcspn(l + 6, " "));
+		if (!vz_template_version_ok(v))
+			return vz_err(err, VZ_MIG_E_USAGE, "bad template layer %s", v);
+		c->layer_dir = xasprintf("%s/layers/%s", c->ctx->template_dir, v);
+		if (!path_exists(c->layer_dir))
+			c->layer_tmp = xasprintf("%s.incoming", c->layer_dir);
+	}
+	if (strstr(args, "online=1"))
+		vz_mig_pipe_size();
+	return 0;
+}
+
+/* CONF N + N bytes: the CT's config, checked by loading it */
+static int rcv_conf(struct rcv *c, size_t n, vz_error *err)
+{
+	if (n > 1 << 20)
+		return vz_err(err, VZ_MIG_E_USAGE, "config too large");
+	_cleanup_free_ char *text = xmalloc(n + 1);
+	if (fread(text, 1, n, c->in) != n)
+		return vz_err(err, VZ_MIG_E_CONNECT, "config cut short");
+	text[n] = '\0';
+	struct vz_conf conf = {0};
+	_cleanup_free_ char *cp = vz_ct_conf_path(c->ctx, c->ctid);
+	int r = vz_conf_parse(&conf, text, "the CT's config", err);
+	if (!r) {
+		if (mkdir_p(c->ctx->conf_dir, 0755) < 0)
+			r = vz_err_errno(err, VZ_MIG_E_CONFIG, errno, "cannot create %s",
+					 c->ctx->conf_dir);
+		else if (!(r = vz_conf_save(&conf, cp, err)))
+			c->conf_written = true;
+	}
+	vz_conf_free(&conf);
+	if (r)
+		return r;
+	if ((r = vz_ct_load(c->ctx, c->ctid, &c->ct, err)))
+		return r;
+	c->ct_loaded = true;
+	if (path_exists(c->ct.private_dir))
+		return vz_err(err, VZ_MIG_E_EXISTS, "CT %u: private area %s exists on the destination",
+			      c->ctid, c->ct.private_dir);
+	if (mkdir_p(c->ct.private_dir, 0700) < 0)
+		return vz_err_errno(err, VZ_MIG_E_COPY, errno, "cannot create %s",
+				    c->ct.private_dir);
+	_cleanup_free_ char *def = vz_dump_default(c->ctx, c->ctid);
+	c->dump_dir = xasprintf("%s.incoming", def);
+	(void)rm_rf(c->dump_dir);
+	if (mkdir_p(c->dump_dir, 0700) < 0)
+		return vz_err_errno(err, VZ_MIG_E_COPY, errno, "cannot create %s", c->dump_dir);
+	if (c->layer_tmp && mkdir_p(c->layer_tmp, 0755) < 0)
+		return vz_err_errno(err, VZ_MIG_E_COPY, errno, "cannot create %s", c->layer_tmp);
+	return 0;
+}
+
+static int rcv_restore(struct rcv *c, char *args, vz_error *err)
+{
+	int port = 0;
+	if (sscanf(args, "lazy %d", &port) == 1) {
+		/* memory on demand from the source, through the relay */
+		struct vz_argv a = {0};
+		vz_argv_add(&a, "lazy-pages");
+		vz_argv_add(&a, "--page-server");
+		vz_argv_add(&a, "--address");
+		vz_argv_add(&a, "127.0.0.1");
+		vz_argv_add(&a, "--port");
+		vz_argv_add(&a, "%d", port);
+		vz_argv_add(&a, "-D");
+		vz_argv_add(&a, "%s", c->dump_dir);
+		vz_argv_add(&a, "-o");
+		vz_argv_add(&a, "%s/lazy-pages.log", c->dump_dir);
+		vz_argv_add(&a, "-v4");
+		c->lazy_pid = vz_criu_spawn(c->ctx, &a, NULL, 0, err);
+		vz_argv_free(&a);
+		if (c->lazy_pid < 0)
+			return err->code;
+		/* its socket in the images directory must be there first */
+		_cleanup_free_ char *sk = xasprintf("%s/lazy-pages.socket", c->dump_dir);
+		for (int i = 0; i < 500 && !path_exists(sk); i++) {
+			struct timespec ts = {0, 10 * 1000 * 1000};
+			nanosleep(&ts, NULL);
+			if (waitpid(c->lazy_pid, NULL, WNOHANG) == c->lazy_pid) {
+				c->lazy_pid = -1;
+				_cleanup_free_ char *lg = xasprintf("%s/lazy-pages.log", c->dump_dir);
+				return vz_criu_fail(err, VZ_MIG_E_DSTSTART, c->ctid, "lazy-pages",
+						    1 << 8, lg);
+			}
+		}
+	}
+	/* The restored tasks open their userfaultfd inside the CT's user
+	 * namespace, which the kernel refuses unless unprivileged users may:
+	 * allowed for the restore only (the uffd stays valid), then back. */
+	_cleanup_free_ char *uffd = port ? read_file(UFFD_SYSCTL, NULL) : NULL;
+	bool opened = uffd && uffd[0] == '0' && write_str(UFFD_SYSCTL, "1") == 0;
+	int r = vz_cpt_restore_locked(c->ctx, &c->ct, c->dump_dir, err);
+	if (opened)
+		(void)write_str(UFFD_SYSCTL, "0");
+	if (r)
+		err->code = VZ_MIG_E_DSTSTART;
+	return r;
+}
+
+static int rcv_commit(struct rcv *c, vz_error *err)
+{
+	(void)err;
+	if (c->lazy_pid > 0) {
+		/* all pages are here once the source's dump is done */
+		(void)vz_criu_wait(c->lazy_pid, 60000);
+		c->lazy_pid = -1;
+	}
+	if (c->dump_dir) {
+		(void)rm_rf(c->dump_dir);
+		free(c->dump_dir);
+		c->dump_dir = NULL;
+	}
+	c->done = true;
+	return 0;
+}
+
+static volatile sig_atomic_t rcv_stop;
+static void rcv_signal(int sig)
+{
+	(void)sig;
+	rcv_stop = 1;
+}
+
+int vz_migrate_receive(vz_ctx *ctx, unsigned ctid, vz_error *err)
+{
+	struct rcv c = {.ctx = ctx, .ctid = ctid, .out = 1, .lazy_pid = -1};
+	int lfd, r;
+	signal(SIGPIPE, SIG_IGN);
+	/* killed or hung up: what was received goes (no SA_RESTART: the read
+	 * of the next request returns) */
+	struct sigaction sa = {.sa_handler = rcv_signal};
+	int sigs[] = {SIGTERM, SIGHUP, SIGINT};
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		(void)sigaction(sigs[i], &sa, NULL);
+	c.in = fdopen(0, "r");
+	if (!c.in)
+		return vz_err_errno(err, VZ_MIG_E_CONNECT, errno, "stdin");
+	if ((r = vz_lock_ct(ctx, ctid, "migrate", &lfd, err))) {
+		say_err(&c, err, VZ_MIG_E_LOCKED);
+		return r;
+	}
+	char line[4096];
+	while (!c.done && !rcv_stop && fgets(line, sizeof(line), c.in)) {
+		line[strcspn(line, "\n")] = '\0';
+		char *sp = strchr(line, ' ');
+		char *args = sp ? sp + 1 : line + strlen(line);
+		if (sp)
+			*sp = '\0';
+		vz_error e = {0};
+		int rr = 0;
+		size_t n;
+		if (!strcmp(line, "HELLO")) {
+			rr = rcv_hello(&c, args, &e);
+			if (!rr) {
+				say(&c, "OK");
+				continue;
+			}
+		} else if (!strcmp(line, "CONF") && sscanf(args, "%zu", &n) == 1) {
+			rr = rcv_conf(&c, n, &e);
+			char nl[32];
+			/* the CONFDONE line follows the bytes */
+			if (!fgets(nl, sizeof(nl), c.in) && !rr)
+				rr = vz_err(&e, VZ_MIG_E_CONNECT, "config cut short");
+			if (!rr) {
+				say(&c, "OK private=%s dump=%s layer=%s", c.ct.private_dir, c.dump_dir,
+				    c.layer_tmp ? c.layer_tmp : "have");
+				continue;
+			}
+		} else if (!strcmp(line, "LAYERDONE") && c.layer_tmp) {
+			if (rename(c.layer_tmp, c.layer_dir) < 0)
+				rr = vz_err_errno(&e, VZ_MIG_E_COPY, errno, "cannot install %s",
+						  c.layer_dir);
+			else {
+				free(c.layer_tmp);
+				c.layer_tmp = NULL;
+				say(&c, "OK");
+				continue;
+			}
+		} else if (!strcmp(line, "RESTORE") && c.ct_loaded) {
+			if (!(rr = rcv_restore(&c, args, &e))) {
+				say(&c, "OK");
+				continue;
+			}
+		} else if (!strcmp(line, "START") && c.ct_loaded) {
+			if (!(rr = vz_ct_start_from(ctx, &c.ct, NULL, &e))) {
+				say(&c, "OK");
+				continue;
+			}
+			e.code = VZ_MIG_E_DSTSTART;
+		} else if (!strcmp(line, "COMMIT")) {
+			rr = rcv_commit(&c, &e);
+			say(&c, "OK");
+			continue;
+		} else if (!strcmp(line, "ABORT")) {
+			/* undone before the answer: the source may go at once */
+			rcv_cleanup(&c);
+			c.cleaned = true;
+			say(&c, "OK");
+			break;
+		} else {
+			rr = vz_err(&e, VZ_MIG_E_USAGE, "unknown request %.100s", line);
+		}
+		say_err(&c, &e, e.code ? e.code : rr);
+		if (!strcmp(line, "HELLO"))
+			break; /* nothing was made: nothing to undo */
+	}
+	if (!c.done) {
+		if (!c.cleaned)
+			rcv_cleanup(&c);
+		r = vz_err(err, VZ_MIG_E_CONNECT, "CT %u: migration did not complete", ctid);
+	}
+	vz_unlock(lfd);
+	if (c.ct_loaded)
+		vz_ct_free(&c.ct);
+	free(c.layer_tmp);
+	free(c.layer_dir);
+	free(c.dump_dir);
+	fclose(c.in);
+	return c.done ? 0 : r;
+}
