@@ -297,6 +297,25 @@ int vz_cg_open_v2(const struct vz_cgroups *cg, const char *rel, vz_error *err)
 	return -1;
 }
 
+/* The v2 cgroup pid is in, relative to the hierarchy's root as rel is,
+ * when that is rel or below it; NULL otherwise. */
+char *vz_cg_v2_rel_of(pid_t pid, const char *rel)
+{
+	_cleanup_free_ char *p = xasprintf("/proc/%d/cgroup", (int)pid);
+	_cleanup_free_ char *list = read_file(p, NULL);
+	char *l = list;
+	while (l && strncmp(l, "0::/", 4))
+		l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL;
+	if (!l)
+		return NULL;
+	l += 4;
+	l[strcspn(l, "\n")] = '\0';
+	size_t n = strlen(rel);
+	if (strncmp(l, rel, n) || (l[n] != '\0' && l[n] != '/') || strstr(l, "/.."))
+		return NULL;
+	return xstrdup(l);
+}
+
 /* Calls fn on the cgroup.procs text of dir and of every cgroup below it
  * and sums what it returns; -1 when dir itself has no process list. */
 static long walk_procs(const char *dir, long (*fn)(char *list, int arg), int arg)

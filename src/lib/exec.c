@@ -23,6 +23,17 @@ static void forward_signal(int sig)
 		kill(exec_child, sig);
 }
 
+static pid_t clone_into(int cgfd)
+{
+	struct clone_args ca = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
+				.cgroup = (unsigned long long)cgfd};
+	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+	int e = errno;
+	close(cgfd);
+	errno = e;
+	return pid;
+}
+
 /* fork() whose child starts in the CT's v2 cgroup: CLONE_INTO_CGROUP
  * places it there without a migration, which would wait for an RCU grace
  * period. The v1 cgroups follow in vz_enter_ct. */
@@ -30,24 +41,34 @@ pid_t vz_fork_ct(vz_ctx *ctx, unsigned ctid)
 {
 	struct vz_cgroups cg;
 	vz_error e;
-	int fd = -1;
-	if (vz_cg_detect(&cg, &e) == 0) {
-		_cleanup_free_ char *rel = vz_cg_rel(ctx, ctid);
-		fd = vz_cg_open_v2(&cg, rel, &e);
-		vz_cg_free(&cg);
-		if (fd < -1) {
-			errno = ENOENT;
-			return -1;
-		}
-	}
-	if (fd < 0)
+	if (vz_cg_detect(&cg, &e))
 		return fork();
-	struct clone_args ca = {.flags = CLONE_INTO_CGROUP, .exit_signal = SIGCHLD,
-				.cgroup = (unsigned long long)fd};
-	pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
-	int e2 = errno;
-	close(fd);
-	errno = e2;
+	_cleanup_free_ char *rel = vz_cg_rel(ctx, ctid);
+	int fd = vz_cg_open_v2(&cg, rel, &e);
+	pid_t pid;
+	if (fd == -1) {
+		pid = fork();
+	} else if (fd < -1) {
+		errno = ENOENT;
+		pid = -1;
+	} else {
+		pid = clone_into(fd);
+	}
+	/* A CT whose init enabled controllers for its own sub-cgroups (systemd
+	 * does on a v2 host) has made its cgroup an inner node, where no
+	 * process may be: join the cgroup of its init instead, a leaf. */
+	struct vz_state st;
+	if (pid < 0 && errno == EBUSY && vz_state_read(ctx, ctid, &st) == 1) {
+		_cleanup_free_ char *irel = vz_cg_v2_rel_of(st.init_pid, rel);
+		fd = irel ? vz_cg_open_v2(&cg, irel, &e) : -1;
+		if (fd >= 0)
+			pid = clone_into(fd);
+		else
+			errno = EBUSY;
+	}
+	int keep = errno;
+	vz_cg_free(&cg);
+	errno = keep;
 	return pid;
 }
 

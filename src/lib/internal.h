@@ -182,6 +182,8 @@ int vz_cg_create(const struct vz_cgroups *cg, const char *rel, uid_t uid,
 int vz_cg_enter_v1(const struct vz_cgroups *cg, const char *rel, vz_error *err);
 /* fd of the CT's v2 cgroup; -1 when there is no v2 hierarchy, -code on error */
 int vz_cg_open_v2(const struct vz_cgroups *cg, const char *rel, vz_error *err);
+/* pid's v2 cgroup (relative as rel) when it is rel or below, else NULL */
+char *vz_cg_v2_rel_of(pid_t pid, const char *rel);
 /* Whether the hierarchy carries the controller (v2: cgroup.controllers). */
 bool vz_cg_has(const struct vz_cg_hier *h, const char *ctrl);
 /* Kills what is left and removes the CT's cgroups bottom-up. */

@@ -381,3 +381,47 @@ test_exec_background_process_dies_with_ct() {
 	expect_code 0 vzctl stop 101
 	assert_ct_clean 101 "$pid"
 }
+
+# systemd inside a CT on a cgroup v2 host moves every process into cgroups
+# of its own and enables controllers for them: the CT's cgroup becomes an
+# inner node, which takes no process (CLONE_INTO_CGROUP fails with EBUSY).
+# Commands still get in, beside its init; stop still removes it all.
+test_exec_into_a_ct_whose_cgroup_became_an_inner_node() {
+	mk_running_ct 101
+	expect_code 0 vzctl exec 101 'cat >/inner.sh' <<'EOS'
+cg=/sys/fs/cgroup
+[ -e $cg/cgroup.controllers ] || cg=$cg/unified
+[ -n "$(cat $cg/cgroup.controllers)" ] || { echo none >/inner.out; exit 0; }
+mkdir $cg/init.scope
+i=0
+# the exec that started this is still leaving the CT's cgroup: retry
+while [ $i -lt 100 ]; do
+	for p in $(cat $cg/cgroup.procs); do echo $p >$cg/init.scope/cgroup.procs; done
+	for c in $(cat $cg/cgroup.controllers); do echo +$c >$cg/cgroup.subtree_control; done
+	[ -n "$(cat $cg/cgroup.subtree_control)" ] && break
+	sleep 0.1
+	i=$((i + 1))
+done 2>/dev/null
+cat $cg/cgroup.subtree_control >/inner.out
+EOS
+	expect_code 0 vzctl exec 101 'setsid sh /inner.sh </dev/null >/dev/null 2>&1 &'
+	local out=$VZ_ROOT/vz/root/101/inner.out
+	wait_until 20 test -s "$out" || fail "the CT did not make its cgroup an inner node"
+	if [ "$(cat "$out")" = none ]; then
+		note "no cgroup v2 controller reaches the CT here: nothing to enable"
+		expect_code 0 vzctl stop 101
+		return 0
+	fi
+	note "the CT enabled for its sub-cgroups: $(cat "$out")"
+	expect_output_is ok vzctl exec 101 'echo ok'
+	in_ct 101 'cat /proc/self/cgroup'
+	assert_contains "$LAST_OUT" "0::/init.scope" "the cgroup of a command in the CT"
+	expect_code 0 vzctl exec3 101 /bin/true
+	expect_code 3 vzctl exec2 101 'exit 3'
+	# live settings that run inside the CT
+	expect_code 0 vzctl set 101 --hostname inner.example
+	expect_output_is inner.example vzctl exec 101 hostname
+	local pid; pid=$(init_pid 101)
+	expect_code 0 vzctl stop 101
+	assert_ct_clean 101 "$pid"
+}
