@@ -1,0 +1,28 @@
+# vz-test-timeout: 780
+# Pure cgroup v2: this host's cgroups may be v1 or hybrid, where systemd
+# holds them, so a VM with cgroup2 alone at /sys/fs/cgroup runs integration
+# tests (tests/vm/cgroup2.sh: Debian's kernel under QEMU, the host's /usr
+# and /etc read-only, no network). The normal pass runs the resource tests,
+# the lifecycle tests that touch cgroups and the inner-node exec test with
+# its tools, the ASan pass the resource and inner-node ones with the ASan
+# build: every lifecycle test, twice, would not fit CI's time under
+# emulation (about 10 minutes for both passes as it is), and resources are
+# where v1 and v2 differ most. A VM that cannot boot is a failure, not a skip.
+
+VM_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+test_pure_cgroup2_host_in_a_vm() {
+	local d passes=main rc=0
+	local tests="resources inner_node full_lifecycle cgroup_of_running restart_gives
+		reboot_inside kill_init stop_fast halt_inside"
+	d=$(scratch)
+	if [ "$VZ_BIN_DIR" -ef "$VM_REPO/build-asan" ]; then
+		passes=asan tests="resources inner_node"
+	fi
+	VZ_VM_TIMEOUT=720 "$VM_REPO/tests/vm/cgroup2.sh" --bin "$VZ_BIN_DIR" --passes "$passes" \
+		--tests "$tests" >"$d/vm.log" 2>&1 || rc=$?
+	sed 's/^/  vm| /' "$d/vm.log"
+	[ "$rc" = 0 ] || fail "tests in the cgroup v2 VM failed (exit $rc): $(tail -n 1 "$d/vm.log")"
+	grep -Eq '^[1-9][0-9]* passed, 0 failed$' "$d/vm.log" ||
+		fail "the cgroup v2 VM ran no test"
+}
