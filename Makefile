@@ -26,7 +26,7 @@ TOOLS := vzctl vzlist vztmpl vzmigrate
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
-all: $(addprefix $(B)/,$(TOOLS)) $(B)/libvz.so $(B)/libvz.a
+all: $(addprefix $(B)/,$(TOOLS)) $(B)/libvz.so $(B)/libvz.a $(B)/memhog
 
 $(B)/vzconf_default.h: etc/vz.conf
 	@mkdir -p $(@D)
@@ -63,6 +63,12 @@ $(B)/tests/%: tests/unit/%.c $(B)/libvz.a
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(EXTRA_CFLAGS) -fvisibility=default $< -o $@ $(B)/libvz.a \
 		$(PKG_LIBS) -lcmocka $(EXTRA_LDFLAGS)
+
+# the checkpoint/migration workload, run inside CTs: static, it needs no
+# libraries there
+$(B)/memhog: tests/memhog.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 $(WARN) -static $< -o $@
 
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

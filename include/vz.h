@@ -260,6 +260,7 @@ struct vz_ct_info {
 	char root_dir[512];
 	bool running;
 	bool mounted;
+	bool suspended;      /* stopped with its default dump there (vzctl start restores it) */
 	bool onboot;
 	long numproc;        /* -1 when not running */
 	char layout[16];

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sched.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -22,6 +23,7 @@
 #include "internal.h"
 
 #define CRIU_PREFIX_BIN "/usr/local/lib/vz/criu/criu"
+#define CRIU_ROOT "/tmp/vz-criu-root"
 #define DUMP_META "vz-dump.conf"
 #define DUMP_CGROUPS "vz-cgroups"
 #define DUMP_TIMEOUT_MS (300 * 1000)
@@ -69,10 +71,27 @@ char *vz_criu_bin(const vz_ctx *ctx)
 	return xstrdup("criu");
 }
 
-/* Starts criu with a's arguments; the fds in keep stay open in it at the
- * same numbers, every other one is closed. */
+/* In criu's own mount namespace: the CT root at CRIU_ROOT, on a tmpfs that
+ * is a /tmp as any (criu makes temporary files there as the CT's root). */
+static int shadow_root(const char *root)
+{
+	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+	    mount("vz-criu", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0 ||
+	    mkdir(CRIU_ROOT, 0755) < 0 || mount(root, CRIU_ROOT, NULL, MS_BIND | MS_REC, NULL) < 0)
+		return -1;
+	return 0;
+}
+
 pid_t vz_criu_spawn(const vz_ctx *ctx, const struct vz_argv *a, const int *keep, size_t nkeep,
 		    vz_error *err)
+{
+	return vz_criu_spawn_at(ctx, a, keep, nkeep, NULL, err);
+}
+
+/* Starts criu with a's arguments; the fds in keep stay open in it at the
+ * same numbers, every other one is closed. root: see shadow_root. */
+pid_t vz_criu_spawn_at(const vz_ctx *ctx, const struct vz_argv *a, const int *keep,
+		       size_t nkeep, const char *root, vz_error *err)
 {
 	_cleanup_free_ char *bin = vz_criu_bin(ctx);
 	pid_t pid = fork();
@@ -90,6 +109,8 @@ pid_t vz_criu_spawn(const vz_ctx *ctx, const struct vz_argv *a, const int *keep,
 			if (devnull > 2)
 				close(devnull);
 		}
+		if (root && shadow_root(root) < 0)
+			_exit(126);
 		for (size_t i = 0; i < nkeep; i++)
 			(void)fcntl(keep[i], F_SETFD, 0);
 		close_fds_from(3, keep, nkeep);
@@ -159,6 +180,9 @@ int vz_criu_fail(vz_error *err, int code, unsigned ctid, const char *what, int s
 	_cleanup_free_ char *why = vz_criu_log_error(log);
 	if (st == -1)
 		return vz_err(err, code, "CT %u: %s timed out (criu log: %s)", ctid, what, log);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 126)
+		return vz_err(err, code, "CT %u: %s: cannot set up criu's mount namespace", ctid,
+			      what);
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 127)
 		return vz_err(err, code, "CT %u: %s: criu cannot be run (scripts/criu.sh installs it)",
 			      ctid, what);
@@ -194,6 +218,36 @@ static bool console_key(pid_t init, char *buf, size_t n)
 	snprintf(buf, n, "%llx:%llx", (unsigned long long)st.st_rdev,
 		 (unsigned long long)st.st_dev);
 	return true;
+}
+
+/* The CT's mounts of host files, "MOUNTPOINT|KIND:ROOT ..." (KIND lxcfs or
+ * dev), from its init's mountinfo. */
+static char *host_binds(pid_t init)
+{
+	char p[64];
+	snprintf(p, sizeof(p), "/proc/%d/mountinfo", (int)init);
+	FILE *f = fopen(p, "re");
+	if (!f)
+		return NULL;
+	char *out = NULL, *line = NULL;
+	size_t outlen = 0, n = 0;
+	FILE *o = open_memstream(&out, &outlen);
+	while (o && getline(&line, &n, f) > 0) {
+		char root[1024], mp[1024], type[64];
+		const char *dash = strstr(line, " - ");
+		if (!dash || sscanf(line, "%*s %*s %*s %1023s %1023s", root, mp) != 2 ||
+		    sscanf(dash + 3, "%63s", type) != 1)
+			continue;
+		const char *kind = !strcmp(type, "fuse.lxcfs") ? "lxcfs"
+				   : !strcmp(type, "devtmpfs") ? "dev" : NULL;
+		if (kind && !strchr(mp, '|') && !strchr(mp, ']'))
+			fprintf(o, "%s%s|%s:%s", outlen || ftell(o) ? " " : "", mp, kind, root);
+	}
+	free(line);
+	fclose(f);
+	if (o)
+		fclose(o);
+	return out;
 }
 
 /* The criu dump arguments every kind of dump shares. */
@@ -239,11 +293,21 @@ void vz_cpt_dump_args(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const char *dir
 	/* iptables-restore is not on every host; libnftables comes with criu */
 	vz_argv_add(a, "--network-lock");
 	vz_argv_add(a, "nftables");
-	/* the host's files bound into the CT (lxcfs, device nodes) */
-	vz_argv_add(a, "--ext-mount-map");
-	vz_argv_add(a, "auto");
-	vz_argv_add(a, "--enable-external-sharing");
-	vz_argv_add(a, "--enable-external-masters");
+	/* the host's files bound into the CT (lxcfs, device nodes), named
+	 * one by one: criu's "auto" would take the CT's own bind mounts for
+	 * the host's too (the host sees the CT's root file system) */
+	_cleanup_free_ char *ext = host_binds(init);
+	_cleanup_free_ char *copy = xstrdup(ext ? ext : "");
+	char *save = NULL;
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char *bar = strchr(w, '|');
+		if (!bar)
+			continue;
+		*bar = '\0';
+		vz_argv_add(a, "--external");
+		vz_argv_add(a, "mnt[%s]:%s", w, w);
+	}
+	vz_conf_set(meta, "HOST_BINDS", ext ? ext : "");
 	if (console_key(init, key, sizeof(key))) {
 		vz_argv_add(a, "--external");
 		vz_argv_add(a, "tty[%s]", key);
@@ -434,8 +498,14 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 	vz_argv_add(&a, "-o");
 	vz_argv_add(&a, "%s", log);
 	vz_argv_add(&a, "-v4");
+	/* criu works below the root as the CT's root user, who may not be
+	 * able to pass the host's directories above it (a private VZ_ROOT):
+	 * it gets the root at a path anyone can reach, in a mount namespace
+	 * of its own (unless /tmp is where vz's own files are) */
+	bool shadow = strncmp(ct->root_dir, "/tmp/", 5) && strncmp(dir, "/tmp/", 5) &&
+		      strncmp(ctx->run_dir, "/tmp/", 5);
 	vz_argv_add(&a, "--root");
-	vz_argv_add(&a, "%s", ct->root_dir);
+	vz_argv_add(&a, "%s", shadow ? CRIU_ROOT : ct->root_dir);
 	/* full: the CT's whole cgroup tree back, empty slices too (systemd
 	 * watches their cgroup.events) */
 	vz_argv_add(&a, "--manage-cgroups=full");
@@ -443,10 +513,28 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 	vz_argv_add(&a, "--file-locks");
 	vz_argv_add(&a, "--link-remap");
 	vz_argv_add(&a, "--tcp-established");
-	vz_argv_add(&a, "--ext-mount-map");
-	vz_argv_add(&a, "auto");
-	vz_argv_add(&a, "--enable-external-sharing");
-	vz_argv_add(&a, "--enable-external-masters");
+	/* the host's files the CT had bound in, from where they are here */
+	const char *lxcfs = NULL;
+	{
+		vz_error e;
+		lxcfs = vz_procfs_ensure(ctx, &e);
+	}
+	_cleanup_free_ char *binds = xstrdup(vz_conf_get(&meta, "HOST_BINDS") ?: "");
+	char *save = NULL;
+	for (char *w = strtok_r(binds, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		char *bar = strchr(w, '|'), *colon = bar ? strchr(bar, ':') : NULL;
+		if (!colon)
+			continue;
+		*bar = *colon = '\0';
+		const char *kind = bar + 1, *root = colon + 1;
+		if (!strcmp(kind, "lxcfs") && !lxcfs) {
+			r = r ? r : vz_err(err, VZ_E_RESTORE, "CT %u: lxcfs is not running here",
+					   ct->ctid);
+			continue;
+		}
+		vz_argv_add(&a, "--external");
+		vz_argv_add(&a, "mnt[%s]:%s%s", w, !strcmp(kind, "lxcfs") ? lxcfs : "/dev", root);
+	}
 	if (tty && *tty) {
 		vz_argv_add(&a, "--inherit-fd");
 		vz_argv_add(&a, "fd[%d]:tty[%s]", slave, tty);
@@ -480,7 +568,7 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 	vz_argv_add(&a, "%s", pidf);
 	(void)unlink(pidf); /* criu opens it O_EXCL */
 	if (!r) {
-		pid_t pid = vz_criu_spawn(ctx, &a, &slave, 1, err);
+		pid_t pid = vz_criu_spawn_at(ctx, &a, &slave, 1, shadow ? ct->root_dir : NULL, err);
 		int s = pid < 0 ? 0 : vz_criu_wait(pid, RESTORE_TIMEOUT_MS);
 		if (pid < 0)
 			r = err->code;
@@ -576,12 +664,11 @@ int vz_cpt_restore_locked(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_err
 	int r = vz_conf_load(&meta, mp, err);
 	if (r)
 		return r;
-	const char *id = vz_conf_get(&meta, "CTID");
-	bool mine = id && strtoul(id, NULL, 10) == ct->ctid;
+	const char *v = vz_conf_get(&meta, "CTID");
+	_cleanup_free_ char *id = xstrdup(v ? v : "(unknown)");
 	vz_conf_free(&meta);
-	if (!mine)
-		return vz_err(err, VZ_E_RESTORE, "CT %u: %s is the dump of CT %s", ct->ctid, dir,
-			      id ? id : "(unknown)");
+	if (strtoul(id, NULL, 10) != ct->ctid)
+		return vz_err(err, VZ_E_RESTORE, "CT %u: %s is the dump of CT %s", ct->ctid, dir, id);
 	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Restoring the container from %s", dir);
 	return vz_ct_start_from(ctx, ct, dir, err);
 }

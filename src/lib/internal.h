@@ -425,6 +425,8 @@ void vz_argv_free(struct vz_argv *a);
 char *vz_criu_bin(const vz_ctx *ctx);
 pid_t vz_criu_spawn(const vz_ctx *ctx, const struct vz_argv *a, const int *keep, size_t nkeep,
 		    vz_error *err);
+pid_t vz_criu_spawn_at(const vz_ctx *ctx, const struct vz_argv *a, const int *keep,
+		       size_t nkeep, const char *root, vz_error *err);
 /* wait status, or -1 when it ran out of time and was killed */
 int vz_criu_wait(pid_t pid, int ms);
 char *vz_criu_log_error(const char *log);

@@ -42,6 +42,10 @@ int vz_ct_info(vz_ctx *ctx, unsigned ctid, struct vz_ct_info *info, vz_error *er
 	info->mounted = is_mountpoint(ct.root_dir);
 	struct vz_state st;
 	info->running = vz_state_read(ctx, ctid, &st) == 1;
+	if (!info->running) {
+		_cleanup_free_ char *dump = vz_dump_default(ctx, ctid);
+		info->suspended = vz_dump_exists(dump);
+	}
 	info->numproc = -1;
 	if (info->running) {
 		struct vz_cgroups cg;

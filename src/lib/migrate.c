@@ -364,6 +364,78 @@ int vz_migrate_relay_listen(vz_error *err)
 	return 0;
 }
 
+static int connect_local(int port);
+
+/* criu's page server resumes the CT it holds when a request makes no
+ * sense (a closed connection counts as a finished transfer and kills it):
+ * the way to call a post-copy off before the destination runs the CT. */
+static void page_server_abort(int sock)
+{
+	/* struct page_server_iov (cmd, nr_pages, vaddr, dst_id: 24 bytes
+	 * before criu 4.2, 32 since) with a cmd criu does not know; ones all
+	 * the way make that so for either size */
+	unsigned char iov[64];
+	memset(iov, 0xff, sizeof(iov));
+	(void)write_all(sock, iov, sizeof(iov));
+	char c;
+	struct pollfd pf = {.fd = sock, .events = POLLIN};
+	if (poll(&pf, 1, 10000) > 0) /* until criu lets go of it */
+		(void)read(sock, &c, 1);
+}
+
+static volatile sig_atomic_t pump_abort;
+static void pump_signal(int sig)
+{
+	(void)sig;
+	pump_abort = 1;
+}
+
+/* The source's end of the relay, in a child: it connects to criu's page
+ * server when the destination's lazy-pages daemon first asks; SIGUSR1
+ * calls the transfer off (see page_server_abort). Reports the bytes. */
+static void source_pump(int port, int in, int out, int report)
+{
+	struct sigaction sa = {.sa_handler = pump_signal};
+	(void)sigaction(SIGUSR1, &sa, NULL);
+	char buf[65536];
+	unsigned long long n = 0;
+	int sock = -1;
+	struct pollfd pf[2] = {{.fd = -1, .events = POLLIN}, {.fd = in, .events = POLLIN}};
+	while (!pump_abort) {
+		if (poll(pf, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[1].revents) {
+			ssize_t r = read(in, buf, sizeof(buf));
+			if (r <= 0)
+				break;
+			if (sock < 0 && (sock = connect_local(port)) < 0)
+				break;
+			pf[0].fd = sock;
+			if (write_all(sock, buf, (size_t)r) < 0)
+				break;
+			n += (unsigned long long)r;
+		}
+		if (pf[0].revents) {
+			ssize_t r = read(sock, buf, sizeof(buf));
+			if (r <= 0 || write_all(out, buf, (size_t)r) < 0)
+				break;
+			n += (unsigned long long)r;
+		}
+	}
+	if (pump_abort) {
+		if (sock < 0)
+			sock = connect_local(port);
+		if (sock >= 0)
+			page_server_abort(sock);
+	}
+	if (sock >= 0)
+		close(sock);
+	(void)write_all(report, &n, sizeof(n));
+}
+
 static int free_port(void)
 {
 	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -710,25 +782,20 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 		r = peer_start(o, &ra, &relay, err);
 		vz_argv_free(&ra);
 		char pl[32] = "";
-		int sock = -1;
 		if (!r && read_line(relay.from, pl, sizeof(pl)) <= 0)
 			r = vz_err(err, VZ_MIG_E_CONNECT, "the destination's relay did not start");
-		if (!r && (sock = connect_local(d.port)) < 0)
-			r = vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "cannot reach criu's page server");
 		if (!r && pipe2(rep, O_CLOEXEC) < 0)
 			r = vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "pipe");
 		if (!r) {
 			pumper = fork();
 			if (pumper == 0) {
 				close(rep[0]);
-				pump(sock, relay.from, relay.to, rep[1]);
+				source_pump(d.port, relay.from, relay.to, rep[1]);
 				_exit(0);
 			}
 			close(rep[1]);
 			rep[1] = -1;
 		}
-		if (sock >= 0)
-			close(sock);
 		if (r || pumper < 0)
 			goto fail_resume;
 		progress(o, s, "restoring on the destination");
@@ -786,13 +853,19 @@ commit:
 fail_resume:
 	/* the destination does not run it: the CT runs on here */
 	settle_fs(ct, false, &fsfrozen);
-	if (relay.pid > 0)
-		peer_close(&relay, true);
 	if (pumper > 0) {
-		kill(pumper, SIGKILL);
+		kill(pumper, SIGUSR1);
 		(void)waitpid(pumper, NULL, 0);
 		pumper = -1;
+	} else if (lazy && d.pid > 0) {
+		int sock = connect_local(d.port);
+		if (sock >= 0) {
+			page_server_abort(sock);
+			close(sock);
+		}
 	}
+	if (relay.pid > 0)
+		peer_close(&relay, true);
 	if (d.hook_conn >= 0)
 		(void)write_all(d.hook_conn, "1", 1);
 	if (d.pid > 0) {

@@ -106,13 +106,25 @@ struct veth {
 	const char *host, *peer;
 	const unsigned char *host_mac, *peer_mac;
 	unsigned mtu, master;
+	int index;            /* ifindexes of the host end and of the CT's, */
+	int peer_index;       /* both or neither (0: the kernel's choice) */
 };
+
+/* Interface indexes for a CT's pair that the host most likely never
+ * uses: a restore (criu) makes the CT's end in the host's namespace first,
+ * with the index it had inside, before moving it in; an index the host has
+ * (2 is its first interface's) makes that fail. n: which pair (0..7). */
+static int ct_ifindex(unsigned ctid, unsigned n, bool ct_end)
+{
+	return (int)(0x40000000u + (ctid % 0x100000u) * 16u + (n % 8u) * 2u + ct_end);
+}
 
 static int veth_create(struct nl *n, const struct veth *v, pid_t pid)
 {
 	struct nlmsghdr *h = nl_msg(n, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL);
 	struct ifinfomsg *ifm = mnl_nlmsg_put_extra_header(h, sizeof(*ifm));
 	ifm->ifi_family = AF_UNSPEC;
+	ifm->ifi_index = v->index; /* the kernel takes the peer's only with it */
 	mnl_attr_put_strz(h, IFLA_IFNAME, v->host);
 	if (v->host_mac)
 		mnl_attr_put(h, IFLA_ADDRESS, 6, v->host_mac);
@@ -126,6 +138,7 @@ static int veth_create(struct nl *n, const struct veth *v, pid_t pid)
 	struct nlattr *p = mnl_attr_nest_start(h, VETH_INFO_PEER);
 	struct ifinfomsg *pm = mnl_nlmsg_put_extra_header(h, sizeof(*pm));
 	pm->ifi_family = AF_UNSPEC;
+	pm->ifi_index = v->peer_index;
 	mnl_attr_put_strz(h, IFLA_IFNAME, v->peer);
 	if (v->peer_mac)
 		mnl_attr_put(h, IFLA_ADDRESS, 6, v->peer_mac);
@@ -434,8 +447,15 @@ int vz_net_add(unsigned ctid, pid_t init_pid, unsigned mtu, const struct vz_ip *
 	unsigned idx = if_nametoindex(ifn);
 	bool made = false;
 	if (!idx) {
-		struct veth v = {.host = ifn, .peer = CT_IF, .mtu = mtu};
-		if (veth_create(&nl, &v, init_pid) < 0) {
+		struct veth v = {.host = ifn, .peer = CT_IF, .mtu = mtu,
+				 .index = ct_ifindex(ctid, 0, false),
+				 .peer_index = ct_ifindex(ctid, 0, true)};
+		int c = veth_create(&nl, &v, init_pid);
+		if (c < 0 && (errno == EBUSY || errno == EEXIST) && !if_nametoindex(ifn)) {
+			v.index = v.peer_index = 0; /* the host had them after all */
+			c = veth_create(&nl, &v, init_pid);
+		}
+		if (c < 0) {
 			r = vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot create %s", ctid, ifn);
 			goto out;
 		}
@@ -631,9 +651,20 @@ int vz_netif_up(unsigned ctid, pid_t init_pid, const struct vz_netif *nf, vz_err
 		nl_close(&nl);
 		return vz_err(err, VZ_E_VETH, "CT %u: bridge %s not found", ctid, nf->bridge);
 	}
+	unsigned h = 0;
+	for (const char *c = nf->ifname; *c; c++)
+		h = h * 31 + (unsigned char)*c;
 	struct veth v = {.host = nf->host_ifname, .peer = nf->ifname, .host_mac = nf->host_mac,
-			 .peer_mac = nf->mac, .master = master};
-	if (veth_create(&nl, &v, init_pid) < 0) {
+			 .peer_mac = nf->mac, .master = master,
+			 .index = ct_ifindex(ctid, 1 + h % 7, false),
+			 .peer_index = ct_ifindex(ctid, 1 + h % 7, true)};
+	int made = veth_create(&nl, &v, init_pid);
+	if (made < 0 && (errno == EBUSY || errno == EEXIST) &&
+	    !if_nametoindex(nf->host_ifname)) {
+		v.index = v.peer_index = 0; /* two of its names met on one index */
+		made = veth_create(&nl, &v, init_pid);
+	}
+	if (made < 0) {
 		r = vz_err_errno(err, VZ_E_VETH, errno, "CT %u: cannot create %s", ctid,
 				 nf->host_ifname);
 		nl_close(&nl);

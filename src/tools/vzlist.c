@@ -66,7 +66,10 @@ static const struct field *find_field(const char *n)
 
 static const char *status_of(const struct vz_ct_info *c)
 {
-	return c->running ? "running" : c->mounted ? "mounted" : "stopped";
+	return c->running     ? "running"
+	       : c->mounted   ? "mounted"
+	       : c->suspended ? "suspended"
+			      : "stopped";
 }
 
 /* The value as text ("-" when there is none) and as a number. */

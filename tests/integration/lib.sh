@@ -197,7 +197,7 @@ ct_inits() {
 assert_ct_clean() {
 	local id=$1 oldinit=${2:-} m c
 	expect_code 0 vzctl status "$id"
-	assert_match "$LAST_OUT" "^CTID $id (exist|deleted) unmounted down\$" "status of $id"
+	assert_match "$LAST_OUT" "^CTID $id (exist|deleted) unmounted down( suspended)?\$" "status of $id"
 	m=$(mounts_under "$VZ_ROOT/vz/root/$id")
 	[ -z "$m" ] || fail "CT $id is down but mounts remain: $m"
 	c=$(ct_cgroup_dirs "$id")
