@@ -88,30 +88,38 @@ live_limits() {
 	done
 }
 
-# usage_ns ID: the CT's CPU time in ns (v1 cpuacct.usage, v2 cpu.stat).
-usage_ns() {
+# usage_in DIR V2: USAGE = CPU time in ns of the cgroup DIR (v1
+# cpuacct.usage, v2 cpu.stat), read by shell builtins only.
+usage_in() {
 	local k v
-	ct_cgroup_dir "$1" cpuacct
-	if [ $CG_V2 = 0 ]; then cg_cat cpuacct.usage; USAGE=$CG_VAL; return; fi
+	if [ "$2" = 0 ]; then read -r USAGE <"$1/cpuacct.usage"; return; fi
 	USAGE=
-	while read -r k v; do [ "$k" = usage_usec ] && USAGE=$((v * 1000)); done <"$CG_DIR/cpu.stat"
-	[ -n "$USAGE" ] || fail "no usage_usec in $CG_DIR/cpu.stat"
+	while read -r k v; do [ "$k" = usage_usec ] && USAGE=$((v * 1000)); done <"$1/cpu.stat"
+	[ -n "$USAGE" ] || fail "no usage_usec in $1/cpu.stat"
 }
 
+now_ns() { NOW=${EPOCHREALTIME//[!0-9]/}000; }
+
 # measure_cpu SECONDS ID...: CPU_PCT[i] = percent of one CPU the i-th CT
-# used over SECONDS of wall time.
+# used over SECONDS of wall time. The cgroups are found first and the
+# samples taken next to the clock readings with no process started between
+# them: where starting one is slow (a VM under emulation), a sample taken
+# late would count CPU time from outside the measured wall time.
 measure_cpu() {
-	local secs=$1 id t0 t1 i=0; shift
-	local -a u0=()
-	for id; do usage_ns "$id"; u0+=("$USAGE"); done
-	t0=$(date +%s%N)
-	sleep "$secs"
-	t1=$(date +%s%N)
-	CPU_PCT=()
+	local secs=$1 id t0 t1 i; shift
+	local -a dirs=() v2=() u0=()
 	for id; do
-		usage_ns "$id"
+		ct_cgroup_dir "$id" cpuacct
+		dirs+=("$CG_DIR") v2+=("$CG_V2")
+	done
+	for i in "${!dirs[@]}"; do usage_in "${dirs[i]}" "${v2[i]}"; u0+=("$USAGE"); done
+	now_ns; t0=$NOW
+	sleep "$secs"
+	now_ns; t1=$NOW
+	CPU_PCT=()
+	for i in "${!dirs[@]}"; do
+		usage_in "${dirs[i]}" "${v2[i]}"
 		CPU_PCT+=($(((USAGE - u0[i]) * 100 / (t1 - t0))))
-		i=$((i + 1))
 	done
 }
 
