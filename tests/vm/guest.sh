@@ -19,6 +19,11 @@ mount -t tmpfs log /var/log
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs shm /dev/shm
+# what udev would add: bash's process substitution needs /dev/fd
+ln -s /proc/self/fd /dev/fd
+ln -s /proc/self/fd/0 /dev/stdin
+ln -s /proc/self/fd/1 /dev/stdout
+ln -s /proc/self/fd/2 /dev/stderr
 # systemd's options: nsdelegate makes a cgroup namespace a delegation
 # boundary, which is what a CT's cgroup namespace meets on a real v2 host
 mount -t cgroup2 -o nsdelegate,memory_recursiveprot cgroup2 /sys/fs/cgroup
