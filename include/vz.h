@@ -336,8 +336,10 @@ VZ_PUBLIC int vz_migrate(vz_ctx *ctx, unsigned ctid, const struct vz_mig_opts *o
 VZ_PUBLIC int vz_migrate_receive(vz_ctx *ctx, unsigned ctid, vz_error *err);
 /* The destination's end of the lazy pages relay (vzmigrate --relay-listen). */
 VZ_PUBLIC int vz_migrate_relay_listen(vz_error *err);
-/* criu's action script during a stop-copy dump (vzmigrate --cpt-hook). */
-VZ_PUBLIC int vz_migrate_cpt_hook(const char *sock_path);
+/* criu's action script during a stop-copy dump: the tool itself, run by
+ * criu with CRTOOLS_SCRIPT_ACTION (and vz's socket) in its environment. */
+VZ_PUBLIC bool vz_migrate_is_cpt_hook(void);
+VZ_PUBLIC int vz_migrate_cpt_hook(void);
 /* Joins a network namespace (a name under /run/netns or a path). */
 VZ_PUBLIC int vz_mig_enter_netns(const char *netns);
 

@@ -446,6 +446,8 @@ int vz_cpt_restore_locked(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_err
 int vz_ct_start_from(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_error *err);
 int vz_ct_stop_locked(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err);
 int vz_ct_destroy_locked(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
+/* netlock.c: removes criu's network lock tables from the CT's namespace */
+int vz_netlock_remove(pid_t init_pid);
 /* migrate.c */
 void vz_mig_pipe_size(void);
 int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,

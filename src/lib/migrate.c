@@ -24,6 +24,7 @@
 #define PEER_TIMEOUT_MS (600 * 1000)
 #define LAZY_READY_MS (300 * 1000)
 #define UFFD_SYSCTL "/proc/sys/vm/unprivileged_userfaultfd"
+#define VZ_HOOK_ENV "VZ_MIGRATE_HOOK"
 
 static double now_s(void)
 {
@@ -494,10 +495,16 @@ static bool can_precopy(const vz_ctx *ctx)
 /* The hook criu runs at each action (--action-script): on post-dump it
  * asks the migrating vzmigrate, over RUN/CTID.hook, whether the dumped
  * CT may go (0) or must run on (1). Other actions pass. */
-int vz_migrate_cpt_hook(const char *sock_path)
+bool vz_migrate_is_cpt_hook(void)
+{
+	return getenv("CRTOOLS_SCRIPT_ACTION") && getenv(VZ_HOOK_ENV);
+}
+
+int vz_migrate_cpt_hook(void)
 {
 	const char *act = getenv("CRTOOLS_SCRIPT_ACTION");
-	if (!act || strcmp(act, "post-dump"))
+	const char *sock_path = getenv(VZ_HOOK_ENV);
+	if (!act || !sock_path || strcmp(act, "post-dump"))
 		return 0;
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -579,10 +586,14 @@ static int dump_start(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opts *o
 			vz_argv_free(&a);
 			return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "%s", d->hook_path);
 		}
+		/* criu runs the script itself, without a shell: the path of the
+		 * hook's socket goes in its environment, which criu passes on */
 		vz_argv_add(&a, "--action-script");
-		vz_argv_add(&a, "%s --cpt-hook %s", o->self, d->hook_path);
+		vz_argv_add(&a, "%s", o->self);
+		setenv(VZ_HOOK_ENV, d->hook_path, 1);
 	}
 	d->pid = vz_criu_spawn(ctx, &a, lazy ? &sfd[1] : NULL, lazy ? 1 : 0, err);
+	unsetenv(VZ_HOOK_ENV);
 	vz_argv_free(&a);
 	if (sfd[1] >= 0)
 		close(sfd[1]);
@@ -869,9 +880,12 @@ fail_resume:
 	if (d.hook_conn >= 0)
 		(void)write_all(d.hook_conn, "1", 1);
 	if (d.pid > 0) {
-		int cs2 = vz_criu_wait(d.pid, 60000);
-		(void)cs2;
+		(void)vz_criu_wait(d.pid, 60000);
 		d.pid = -1;
+		/* criu resumed the CT but, after a post-copy, left its lock */
+		if (vz_netlock_remove(st.init_pid) < 0)
+			vz_log(ctx, ct->ctid, VZ_LOG_WARN, "CT %u: cannot remove criu's network lock",
+			       ct->ctid);
 	}
 	{
 		struct vz_cgroups cg;
@@ -930,13 +944,23 @@ int vz_migrate(vz_ctx *ctx, unsigned ctid, const struct vz_mig_opts *o, struct v
 		return vz_err(err, VZ_MIG_E_USAGE,
 			      "a destination in a network namespace needs its own root (--dst-root)");
 	struct mig m = {ctx, o, s};
-	vz_ctx_set_skiplock(ctx, false);
+	struct vz_ct ct;
+	int lfd;
 	signal(SIGPIPE, SIG_IGN); /* a destination that went away is an error value */
-	int r = vz_ct_locked(ctx, ctid, "migrate", migrate_op, &m, err);
-	if (r == VZ_E_NOCONF)
-		err->code = r = VZ_MIG_E_NOTEXIST;
-	else if (r == VZ_E_LOCKED)
-		err->code = r = VZ_MIG_E_LOCKED;
+	/* vzctl's codes of these two are vzmigrate's 10 and 20 */
+	int r = vz_ct_load(ctx, ctid, &ct, err);
+	if (r) {
+		err->code = r == VZ_E_NOCONF ? VZ_MIG_E_NOTEXIST : VZ_MIG_E_USAGE;
+		return err->code;
+	}
+	if ((r = vz_lock_ct(ctx, ctid, "migrate", &lfd, err))) {
+		vz_ct_free(&ct);
+		err->code = VZ_MIG_E_LOCKED;
+		return err->code;
+	}
+	r = migrate_op(ctx, &ct, &m, err);
+	vz_unlock(lfd);
+	vz_ct_free(&ct);
 	return r;
 }
 

@@ -64,7 +64,7 @@ static int rsh_netns(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	enum { O_ONLINE = 256, O_KEEP, O_SSH, O_DSTROOT, O_VZROOT, O_STRATEGY, O_RECEIVE,
-	       O_RELAY, O_HOOK, O_HELP };
+	       O_RELAY, O_HELP };
 	static const struct option lo[] = {
 		{"online", no_argument, NULL, O_ONLINE}, {"live", no_argument, NULL, O_ONLINE},
 		{"keep-dst", no_argument, NULL, O_KEEP}, {"ssh", required_argument, NULL, O_SSH},
@@ -74,10 +74,12 @@ int main(int argc, char **argv)
 		{"remove-area", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
 		{"receive", required_argument, NULL, O_RECEIVE},
 		{"relay-listen", no_argument, NULL, O_RELAY},
-		{"cpt-hook", required_argument, NULL, O_HOOK},
+
 		{"help", no_argument, NULL, O_HELP}, {NULL, 0, NULL, 0}};
 	if (argc > 1 && !strcmp(argv[1], "--rsh-netns"))
 		return rsh_netns(argc - 1, argv + 1);
+	if (vz_migrate_is_cpt_hook())
+		return vz_migrate_cpt_hook();
 	struct vz_mig_opts o = {.remove_src = true, .strategy = VZ_MIG_AUTO};
 	const char *root = NULL, *receive = NULL;
 	bool quiet = false, relay = false;
@@ -92,7 +94,7 @@ int main(int argc, char **argv)
 		case O_VZROOT: root = optarg; break;
 		case O_RECEIVE: receive = optarg; break;
 		case O_RELAY: relay = true; break;
-		case O_HOOK: return vz_migrate_cpt_hook(optarg);
+
 		case 'q': quiet = true; break;
 		case 'r':
 			if (strcmp(optarg, "yes") && strcmp(optarg, "no")) {

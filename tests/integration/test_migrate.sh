@@ -1,0 +1,211 @@
+# vzmigrate between two "hosts" on this machine: two network namespaces
+# (netns.sh), each running vz with its own VZ_ROOT (the source's is the
+# test's, the destination's $VZ_ROOT/dst), reached as netns:NAME. Online
+# (post-copy, stop-copy) and offline; failures leave the CT on the source.
+# vz-test-timeout: 300
+
+# shellcheck source=tests/integration/netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/netns.sh"
+MEMHOG=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build/memhog
+DST="" DROOT=""
+
+vzmigrate() { hns "$VZ_BIN_DIR/vzmigrate" "$@"; }
+dvzctl() { in_ns "$DST" "$VZ_BIN_DIR/vzctl" --vz-root "$DROOT" "$@"; }
+
+# the two hosts: SRC (HOSTNS, where vzctl runs) and DST, with host
+# addresses to ping the CTs from
+mig_setup() {
+	net_setup
+	host_if 198.18.0.1/32
+	mk_netns
+	DST=$NS
+	DROOT=$VZ_ROOT/dst
+	in_ns "$DST" ip link add hostif type veth peer name hostif-p &&
+		in_ns "$DST" ip link set hostif up && in_ns "$DST" ip link set hostif-p up &&
+		in_ns "$DST" ip addr add 198.18.1.1/32 dev hostif || fail "cannot set up $DST"
+	trap mig_cleanup EXIT
+}
+
+mig_cleanup() {
+	local c id
+	for c in "$DROOT"/etc/vz/conf/*.conf; do
+		[ -e "$c" ] || continue
+		id=${c##*/}; id=${id%.conf}
+		dvzctl stop "$id" --fast >/dev/null 2>&1
+		dvzctl destroy "$id" >/dev/null 2>&1
+	done
+	net_cleanup
+}
+
+# a running CT with an IP and memhog inside (MIB MiB, DIRTY MiB/s), a
+# counter, a writer appending a numbered line to /root/lines every 0.1 s
+mig_ct() {
+	local id=$1 ip=$2 mib=${3:-16} dirty=${4:-4}
+	mk_ct "$id"
+	ct_put_file "$id" /usr/local/bin/memhog 755 <"$MEMHOG"
+	echo before >"$VZ_ROOT/.test/f" && ct_put_file "$id" /root/before 644 <"$VZ_ROOT/.test/f"
+	expect_code 0 vzctl set "$id" --ipadd "$ip" --save
+	expect_code 0 vzctl start "$id"
+	in_ct "$id" "memhog $mib $dirty /tmp/memhog </dev/null >/dev/null 2>&1 &"
+	in_ct "$id" 'sh -c '\''i=0; while :; do i=$((i+1)); echo $i >> /root/lines; sleep 0.1; done'\'' </dev/null >/dev/null 2>&1 &'
+	wait_until 10 vzctl exec2 "$id" 'test -s /tmp/memhog && test -s /root/lines' ||
+		fail "the workload did not start in CT $id"
+}
+
+# on the destination: memhog (same pid) ran on and its pages are right,
+# lines are numbered without a gap or a restart, the file from before is
+# there, the IP answers from the destination's host
+expect_ct_moved() {
+	local id=$1 ip=$2 hpid=$3
+	dvzctl status "$id" >"$VZ_ROOT/.test/st" 2>&1
+	assert_eq "$(cat "$VZ_ROOT/.test/st")" "CTID $id exist mounted running" "status on the destination"
+	expect_code 0 dvzctl exec2 "$id" 'cut -d" " -f1 /tmp/memhog; cat /root/before'
+	assert_eq "$LAST_OUT" "$hpid"$'\n'"before" "memhog's pid and the file from before"
+	expect_code 0 dvzctl exec2 "$id" 'read -r p t g b m s < /tmp/memhog; kill -USR1 $p; echo $s'
+	local scans=$LAST_OUT
+	wait_until 15 dvzctl exec2 "$id" "test \$(cut -d' ' -f6 /tmp/memhog) -gt $scans" ||
+		fail "memhog did not check its memory on the destination"
+	expect_code 0 dvzctl exec2 "$id" 'cut -d" " -f4 /tmp/memhog'
+	assert_eq "$LAST_OUT" 0 "memhog's pages not as it wrote them"
+	local n1 n2
+	expect_code 0 dvzctl exec2 "$id" 'wc -l < /root/lines'
+	n1=$LAST_OUT
+	sleep 0.5
+	expect_code 0 dvzctl exec2 "$id" 'wc -l < /root/lines; awk "\$1 != NR { print \"gap at \" NR; exit }" /root/lines'
+	n2=${LAST_OUT%%$'\n'*}
+	[ "$n2" -gt "$n1" ] || fail "the writer does not run on the destination ($n1, $n2)"
+	assert_not_contains "$LAST_OUT" "gap" "the numbered lines"
+	expect_code 0 in_ns "$DST" busybox ping -c1 -W2 "$ip"
+	# gone from the source: config, private area, its host end
+	[ ! -e "$VZ_ROOT/etc/vz/conf/$id.conf" ] || fail "the source still has $id.conf"
+	[ ! -e "$VZ_ROOT/vz/private/$id" ] || fail "the source still has the private area"
+	! hns ip link show "venet$id" >/dev/null 2>&1 || fail "venet$id is still on the source"
+}
+
+memhog_pid() { # memhog_pid ID: in HPID
+	in_ct "$1" 'cut -d" " -f1 /tmp/memhog'
+	HPID=$LAST_OUT
+}
+
+test_online_postcopy_migration_moves_a_running_ct_with_its_memory() {
+	mig_setup
+	mig_ct 101 198.18.0.2 64 20
+	memhog_pid 101
+	expect_code 0 vzmigrate --online --strategy postcopy --dst-root "$DROOT" "netns:$DST" 101
+	assert_contains "$LAST_OUT" "post-copy" "the report"
+	assert_match "$LAST_OUT" "frozen [0-9.]+ s" "the report"
+	expect_ct_moved 101 198.18.0.2 "$HPID"
+	# and back again, the default strategy
+	expect_code 0 in_ns "$DST" "$VZ_BIN_DIR/vzmigrate" --vz-root "$DROOT" --online \
+		--dst-root "$VZ_ROOT" "netns:$HOSTNS" 101
+	expect_code 0 vzctl exec2 101 'cut -d" " -f1 /tmp/memhog'
+	assert_eq "$LAST_OUT" "$HPID" "memhog back on the source"
+	expect_code 0 vzctl stop 101 --fast
+}
+
+test_online_stopcopy_migration_holds_the_source_until_the_destination_runs() {
+	mig_setup
+	mig_ct 101 198.18.0.2 32 4
+	memhog_pid 101
+	expect_code 0 vzmigrate --online --strategy stopcopy --dst-root "$DROOT" "netns:$DST" 101
+	assert_contains "$LAST_OUT" "stop-copy" "the report"
+	expect_ct_moved 101 198.18.0.2 "$HPID"
+}
+
+test_offline_migration_starts_the_ct_there_and_r_no_keeps_the_config_here() {
+	mig_setup
+	mig_ct 101 198.18.0.2
+	expect_code 0 vzmigrate -r no --dst-root "$DROOT" "netns:$DST" 101
+	assert_contains "$LAST_OUT" "offline" "the report"
+	expect_code 0 dvzctl exec2 101 'cat /root/before'
+	assert_eq "$LAST_OUT" before "the file on the destination"
+	expect_code 0 in_ns "$DST" busybox ping -c1 -W2 198.18.0.2
+	[ -e "$VZ_ROOT/etc/vz/conf/101.conf.migrated" ] || fail "-r no: no 101.conf.migrated"
+	[ ! -e "$VZ_ROOT/etc/vz/conf/101.conf" ] || fail "-r no: 101.conf is still active"
+	# a stopped CT moves stopped
+	mk_ct 102
+	expect_code 0 vzmigrate --dst-root "$DROOT" "netns:$DST" 102
+	dvzctl status 102 >"$VZ_ROOT/.test/st" 2>&1
+	assert_eq "$(cat "$VZ_ROOT/.test/st")" "CTID 102 exist unmounted down" "status of 102 there"
+}
+
+# A destination that cannot run the CT (its venet name is taken there):
+# the CT runs on at the source, the destination keeps nothing.
+refused_by_destination() {
+	local strategy=$1
+	mig_setup
+	mig_ct 101 198.18.0.2
+	memhog_pid 101
+	in_ns "$DST" ip link add venet101 type veth peer name vzt-clash || fail "cannot take venet101"
+	expect_code 7 vzmigrate --online --strategy "$strategy" --dst-root "$DROOT" "netns:$DST" 101
+	assert_contains "$LAST_ERR" "restore" "the reason"
+	expect_status 101 "exist mounted running"
+	expect_code 0 vzctl exec2 101 'wc -l < /root/lines'
+	local n=$LAST_OUT
+	sleep 0.5
+	expect_code 0 vzctl exec2 101 'wc -l < /root/lines; cut -d" " -f1 /tmp/memhog'
+	[ "${LAST_OUT%%$'\n'*}" -gt "$n" ] || fail "the CT does not run on at the source"
+	assert_eq "${LAST_OUT##*$'\n'}" "$HPID" "memhog at the source"
+	expect_code 0 hns busybox ping -c1 -W2 198.18.0.2
+	[ ! -e "$DROOT/etc/vz/conf/101.conf" ] || fail "the destination kept 101.conf"
+	[ -z "$(ls -A "$DROOT/vz/private" 2>/dev/null)" ] || fail "the destination kept a private area"
+	[ -z "$(mounts_under "$DROOT")" ] || fail "mounts left on the destination"
+	expect_code 0 vzctl stop 101 --fast
+}
+test_postcopy_refused_by_the_destination_leaves_the_ct_running_here() {
+	refused_by_destination postcopy
+}
+test_stopcopy_refused_by_the_destination_leaves_the_ct_running_here() {
+	refused_by_destination stopcopy
+}
+
+test_destination_dying_midway_leaves_the_ct_running_here() {
+	mig_setup
+	mig_ct 101 198.18.0.2 64 8
+	memhog_pid 101
+	local d; d=$(scratch)
+	vzmigrate --online --strategy stopcopy --dst-root "$DROOT" "netns:$DST" 101 \
+		>"$d/mig.out" 2>"$d/mig.err" &
+	local mig=$!
+	# the destination host dies while the frozen CT's dump is on its way
+	wait_until 60 grep -q "^copying the dump" "$d/mig.err" || fail "no dump phase: $(cat "$d/mig.err")"
+	# (not "$DROOT" alone: the source's vzmigrate has it in --dst-root)
+	pkill -9 -f -- "--vz-root $DROOT" || fail "nothing of the destination to kill"
+	pkill -9 -f -- "$DROOT/"
+	wait $mig
+	local rc=$?
+	[ "$rc" -ne 0 ] || fail "vzmigrate succeeded with its destination dead"
+	expect_status 101 "exist mounted running"
+	expect_code 0 vzctl exec2 101 'cut -d" " -f1 /tmp/memhog'
+	assert_eq "$LAST_OUT" "$HPID" "memhog at the source"
+	expect_code 0 vzctl exec2 101 'wc -l < /root/lines'
+	local n=$LAST_OUT
+	sleep 0.5
+	expect_code 0 vzctl exec2 101 'wc -l < /root/lines'
+	[ "$LAST_OUT" -gt "$n" ] || fail "the CT does not run on at the source"
+	expect_code 0 vzctl stop 101 --fast
+	# what the dead destination left is cleaned by its own vzctl
+	dvzctl umount 101 >/dev/null 2>&1
+	[ -z "$(mounts_under "$DROOT")" ] || umount -R "$DROOT/vz/root/101" 2>/dev/null
+}
+
+test_vzmigrate_bad_input_gives_clear_errors() {
+	mig_setup
+	expect_code 1 vzmigrate
+	expect_code 10 vzmigrate --dst-root "$DROOT" "netns:$DST" 555
+	mk_ct 101
+	expect_code 2 vzmigrate --online --dst-root "$DROOT" "netns:$DST" 101
+	assert_one_line_error "$LAST_ERR"
+	expect_code 1 vzmigrate -r maybe --dst-root "$DROOT" "netns:$DST" 101
+	expect_code 1 vzmigrate --strategy fastest --dst-root "$DROOT" "netns:$DST" 101
+	expect_code 1 vzmigrate "netns:$DST" 101
+	assert_contains "$LAST_ERR" "--dst-root" "the error"
+	expect_code 4 vzmigrate --dst-root "$DROOT" netns:vzt-no-such-ns 101
+	# ssh to an address this namespace has no route to
+	expect_code 4 vzmigrate --ssh="-o ConnectTimeout=3" root@198.18.255.254 101
+	# the CT exists there already
+	expect_code 0 dvzctl create 101 --ostemplate busybox
+	expect_code 9 vzmigrate --dst-root "$DROOT" "netns:$DST" 101
+	assert_contains "$LAST_ERR" "exists" "the error"
+	expect_status 101 "exist unmounted down"
+}
