@@ -546,19 +546,19 @@ static void dumper_free(struct dumper *d)
  * post-copy, with its memory still on the CT's side for the page server;
  * stop-copy, held at post-dump by our hook. */
 static int dump_start(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opts *o, bool lazy,
-		      pid_t init, struct dumper *d, struct vz_conf *meta, vz_error *err)
+		      pid_t init, const char *parent, struct dumper *d, struct vz_conf *meta,
+		      vz_error *err)
 {
 	struct vz_argv a = {0};
 	int sfd[2] = {-1, -1}, r = 0;
-	{
-		_cleanup_free_ char *def = vz_dump_default(ctx, ct->ctid);
-		d->dir = xasprintf("%s.migrate", def);
-	}
 	d->log = xasprintf("%s/dump.log", d->dir);
-	(void)rm_rf(d->dir);
-	if (mkdir_p(d->dir, 0700) < 0)
-		return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "cannot create %s", d->dir);
 	vz_cpt_dump_args(ctx, ct, init, d->dir, d->log, &a, meta);
+	if (parent) {
+		/* only what changed since the last pre-copy round */
+		vz_argv_add(&a, "--track-mem");
+		vz_argv_add(&a, "--prev-images-dir");
+		vz_argv_add(&a, "%s", parent);
+	}
 	if (lazy) {
 		d->port = free_port();
 		if (d->port < 0 || pipe2(sfd, O_CLOEXEC) < 0) {
@@ -624,6 +624,119 @@ static int dump_start(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opts *o
 	return r;
 }
 
+/* ---- pre-copy ---- */
+
+/* A varint of a protobuf message at *p (below end); -1 when cut short. */
+static long long pb_varint(const unsigned char **p, const unsigned char *end)
+{
+	unsigned long long v = 0;
+	for (int shift = 0; *p < end && shift < 64; shift += 7) {
+		unsigned char b = *(*p)++;
+		v |= (unsigned long long)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return (long long)v;
+	}
+	return -1;
+}
+
+/* pages_written of criu's stats-dump: two magics, a size, then StatsEntry
+ * whose field 1 (dump) holds DumpStatsEntry, pages_written its field 7. */
+long long vz_mig_pages_written(const char *dir)
+{
+	_cleanup_free_ char *f = xasprintf("%s/stats-dump", dir);
+	size_t len = 0;
+	_cleanup_free_ char *buf = read_file(f, &len);
+	if (!buf || len < 12)
+		return -1;
+	const unsigned char *p = (const unsigned char *)buf + 12, *end = (const unsigned char *)buf + len;
+	while (p < end) {
+		long long key = pb_varint(&p, end);
+		if (key < 0)
+			return -1;
+		long long v = pb_varint(&p, end);
+		if (v < 0)
+			return -1;
+		if ((key & 7) == 2) { /* length-delimited: the dump entry is field 1 */
+			if ((unsigned long long)v > (unsigned long long)(end - p))
+				return -1;
+			if (key >> 3 == 1) {
+				end = p + v; /* into it */
+				continue;
+			}
+			p += v;
+		} else if ((key & 7) != 0) {
+			return -1; /* criu's stats are varints and messages only */
+		} else if (key >> 3 == 7) {
+			return v;
+		}
+	}
+	return -1;
+}
+
+/* P.Haul's rule: rounds of pre-dumps while the CT runs, each sending only
+ * what changed since the one before, until the dirty memory is small (64
+ * pages), stops shrinking (a round 10% bigger than the last) or after 8
+ * rounds. *parent: the last round's directory, relative to dir. */
+static int precopy_rounds(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opts *o,
+			  struct vz_mig_stats *s, pid_t init, const char *dir, const char *dst_dump,
+			  char **parent, vz_error *err)
+{
+	long long prev = -1;
+	for (unsigned round = 1; round <= 8; round++) {
+		_cleanup_free_ char *rd = xasprintf("%s/pre-%u", dir, round);
+		_cleanup_free_ char *log = xasprintf("%s/pre-dump.log", rd);
+		if (mkdir_p(rd, 0700) < 0)
+			return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "cannot create %s", rd);
+		struct vz_argv a = {0};
+		vz_argv_add(&a, "pre-dump");
+		vz_argv_add(&a, "-t");
+		vz_argv_add(&a, "%d", (int)init);
+		vz_argv_add(&a, "-D");
+		vz_argv_add(&a, "%s", rd);
+		vz_argv_add(&a, "-o");
+		vz_argv_add(&a, "%s", log);
+		vz_argv_add(&a, "-v4");
+		vz_argv_add(&a, "--track-mem");
+		if (*parent) {
+			vz_argv_add(&a, "--prev-images-dir");
+			vz_argv_add(&a, "../%s", *parent);
+		}
+		struct vz_cgroups cg;
+		vz_error e;
+		if (vz_cg_detect(&cg, &e) == 0) {
+			_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+			_cleanup_free_ char *fz = vz_cg_freezer_dir(&cg, rel);
+			if (fz) {
+				vz_argv_add(&a, "--freeze-cgroup");
+				vz_argv_add(&a, "%s", fz);
+			}
+			vz_cg_free(&cg);
+		}
+		pid_t pid = vz_criu_spawn(ctx, &a, NULL, 0, err);
+		vz_argv_free(&a);
+		if (pid < 0)
+			return err->code;
+		int st = vz_criu_wait(pid, 300 * 1000);
+		if (st != 0)
+			return vz_criu_fail(err, VZ_MIG_E_SRCSTOP, ct->ctid, "pre-copy round", st, log);
+		long long w = vz_mig_pages_written(rd);
+		free(*parent);
+		*parent = xasprintf("pre-%u", round);
+		s->rounds = round;
+		s->dirty_pages = w < 0 ? 0 : (unsigned long long)w;
+		char ph[64];
+		snprintf(ph, sizeof(ph), "pre-copy round %u: %lld pages", round, w);
+		progress(o, s, ph);
+		int r = rsync_to(o, dir, dst_dump, s, err);
+		if (r)
+			return r;
+		if (w < 0 || w <= 64 || (prev >= 0 && w * 10 > prev * 11))
+			break;
+		prev = w;
+	}
+	return 0;
+}
+
 /* ---- the source side ---- */
 
 struct mig {
@@ -687,6 +800,7 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	int rep[2] = {-1, -1}, r;
 	double t0 = now_s(), tf = 0;
 	_cleanup_free_ char *dst_priv = NULL, *dst_dump = NULL, *layer = NULL, *dst_layer = NULL;
+	_cleanup_free_ char *parent = NULL; /* the last pre-copy round */
 
 	if (o->online && !running)
 		return vz_err(err, VZ_MIG_E_STOPPED, "CT %u is not running: --online needs it running",
@@ -766,10 +880,22 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 		goto commit;
 	}
 
+	{
+		_cleanup_free_ char *def = vz_dump_default(ctx, ct->ctid);
+		d.dir = xasprintf("%s.migrate", def);
+	}
+	(void)rm_rf(d.dir);
+	if (mkdir_p(d.dir, 0700) < 0) {
+		r = vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "cannot create %s", d.dir);
+		goto fail;
+	}
+	if (precopy && (r = precopy_rounds(ctx, ct, o, s, st.init_pid, d.dir, dst_dump, &parent,
+					   err)))
+		goto fail;
 	/* online: the final dump; from here the CT is frozen */
 	progress(o, s, lazy ? "dumping (memory stays for post-copy)" : "dumping");
 	tf = now_s();
-	if ((r = dump_start(ctx, ct, o, lazy, st.init_pid, &d, &meta, err)))
+	if ((r = dump_start(ctx, ct, o, lazy, st.init_pid, parent, &d, &meta, err)))
 		goto fail;
 	settle_fs(ct, true, &fsfrozen);
 	progress(o, s, "copying what changed while frozen");
@@ -1182,6 +1308,7 @@ int vz_migrate_receive(vz_ctx *ctx, unsigned ctid, vz_error *err)
 		return vz_err_errno(err, VZ_MIG_E_CONNECT, errno, "stdin");
 	if ((r = vz_lock_ct(ctx, ctid, "migrate", &lfd, err))) {
 		say_err(&c, err, VZ_MIG_E_LOCKED);
+		fclose(c.in);
 		return r;
 	}
 	char line[4096];
