@@ -583,6 +583,14 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 			r = vz_err(err, VZ_E_RESTORE, "CT %u: the restored init is gone", ct->ctid);
 	}
 	(void)unlink(pidf);
+	if (!r) {
+		/* dumped frozen (a migration freezes before criu does, chkpnt
+		 * --suspend too), restored so: it runs on once back */
+		_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+		r = vz_cg_freeze(cg, rel, false, err);
+		if (r)
+			err->code = r = VZ_E_RESTORE;
+	}
 	if (!r)
 		r = vz_netcfg_restored(ctx, ct, vz_conf_get(&meta, "IP_ADDRESS"),
 				       vz_conf_get(&meta, "NETIF"), err);

@@ -240,8 +240,7 @@ static unsigned long long written_by(pid_t pid)
 
 /* src/ to dst/ on the destination, deleting what is gone; inplace for the
  * second pass over big image files (only changed blocks are sent) */
-static int rsync_to(const struct vz_mig_opts *o, const char *src, const char *dst,
-		    struct vz_mig_stats *s, vz_error *err)
+static pid_t rsync_start(const struct vz_mig_opts *o, const char *src, const char *dst)
 {
 	struct vz_argv a = {0};
 	vz_argv_add(&a, "rsync");
@@ -275,6 +274,11 @@ static int rsync_to(const struct vz_mig_opts *o, const char *src, const char *ds
 		_exit(127);
 	}
 	vz_argv_free(&a);
+	return pid;
+}
+
+static int rsync_wait(pid_t pid, const char *src, struct vz_mig_stats *s, vz_error *err)
+{
 	if (pid < 0)
 		return vz_err_errno(err, VZ_MIG_E_COPY, errno, "fork");
 	siginfo_t si = {0};
@@ -286,6 +290,12 @@ static int rsync_to(const struct vz_mig_opts *o, const char *src, const char *ds
 		return vz_err(err, VZ_MIG_E_COPY, "cannot copy %s to the destination (rsync exit %d)",
 			      src, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	return 0;
+}
+
+static int rsync_to(const struct vz_mig_opts *o, const char *src, const char *dst,
+		    struct vz_mig_stats *s, vz_error *err)
+{
+	return rsync_wait(rsync_start(o, src, dst), src, s, err);
 }
 
 /* ---- the lazy pages relay ---- */
@@ -592,6 +602,16 @@ static int dump_start(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opts *o
 		vz_argv_add(&a, "%s", o->self);
 		setenv(VZ_HOOK_ENV, d->hook_path, 1);
 	}
+	/* frozen by us first: criu, finding it so, spares its 100 ms poll */
+	{
+		struct vz_cgroups cg;
+		vz_error e;
+		if (vz_cg_detect(&cg, &e) == 0) {
+			_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
+			(void)vz_cg_freeze(&cg, rel, true, &e);
+			vz_cg_free(&cg);
+		}
+	}
 	d->pid = vz_criu_spawn(ctx, &a, lazy ? &sfd[1] : NULL, lazy ? 1 : 0, err);
 	unsetenv(VZ_HOOK_ENV);
 	vz_argv_free(&a);
@@ -892,36 +912,46 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	if (precopy && (r = precopy_rounds(ctx, ct, o, s, st.init_pid, d.dir, dst_dump, &parent,
 					   err)))
 		goto fail;
-	/* online: the final dump; from here the CT is frozen */
-	progress(o, s, lazy ? "dumping (memory stays for post-copy)" : "dumping");
-	tf = now_s();
-	if ((r = dump_start(ctx, ct, o, lazy, st.init_pid, parent, &d, &meta, err)))
-		goto fail;
-	settle_fs(ct, true, &fsfrozen);
-	progress(o, s, "copying what changed while frozen");
-	r = rsync_to(o, ct->private_dir, dst_priv, s, err);
-	settle_fs(ct, false, &fsfrozen);
-	if (!r) {
-		_cleanup_free_ char *mp = xasprintf("%s/vz-dump.conf", d.dir);
-		r = vz_conf_save(&meta, mp, err);
-	}
-	if (!r) {
-		progress(o, s, "copying the dump");
-		r = rsync_to(o, d.dir, dst_dump, s, err);
-	}
-	if (r)
-		goto fail_resume;
+	char pl[32] = "";
 	if (lazy) {
 		/* the destination's lazy-pages daemon reaches the source's page
-		 * server through this relay */
+		 * server through this relay, set up before the freeze */
 		struct vz_argv ra = {0};
 		vz_argv_add(&ra, "--relay-listen");
 		r = peer_start(o, &ra, &relay, err);
 		vz_argv_free(&ra);
-		char pl[32] = "";
 		if (!r && read_line(relay.from, pl, sizeof(pl)) <= 0)
 			r = vz_err(err, VZ_MIG_E_CONNECT, "the destination's relay did not start");
-		if (!r && pipe2(rep, O_CLOEXEC) < 0)
+		if (r)
+			goto fail;
+	}
+	/* online: the final dump; from here the CT is frozen */
+	progress(o, s, lazy ? "dumping (memory stays for post-copy)" : "dumping");
+	tf = now_s();
+	if ((r = dump_start(ctx, ct, o, lazy, st.init_pid, parent, &d, &meta, err)))
+		goto fail_resume; /* it froze the CT */
+	settle_fs(ct, true, &fsfrozen);
+	{
+		/* what changed in its files and the dump, side by side */
+		_cleanup_free_ char *mp = xasprintf("%s/vz-dump.conf", d.dir);
+		if ((r = vz_conf_save(&meta, mp, err)))
+			goto fail_resume;
+		progress(o, s, "copying the dump and what changed while frozen");
+		pid_t p1 = rsync_start(o, ct->private_dir, dst_priv);
+		pid_t p2 = rsync_start(o, d.dir, dst_dump);
+		vz_error e2;
+		r = rsync_wait(p1, ct->private_dir, s, err);
+		int r2 = rsync_wait(p2, d.dir, s, &e2);
+		if (!r && r2) {
+			*err = e2;
+			r = r2;
+		}
+	}
+	settle_fs(ct, false, &fsfrozen);
+	if (r)
+		goto fail_resume;
+	if (lazy) {
+		if (pipe2(rep, O_CLOEXEC) < 0)
 			r = vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "pipe");
 		if (!r) {
 			pumper = fork();

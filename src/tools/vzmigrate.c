@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "vz.h"
 
@@ -34,14 +35,19 @@ static void usage(FILE *f)
 }
 
 static bool tty;
+static struct timespec t0;
 
+/* a rewritten line on a terminal, plain lines (with the time so far) else */
 static void show(const struct vz_mig_stats *s, void *data)
 {
 	(void)data;
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	double el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
 	if (tty)
-		fprintf(stderr, "\r\033[K%s: %.1f MB sent", s->phase, (double)s->bytes / 1e6);
+		fprintf(stderr, "\r\033[K%s: %.1f MB sent, %.1f s", s->phase, (double)s->bytes / 1e6, el);
 	else
-		fprintf(stderr, "%s\n", s->phase);
+		fprintf(stderr, "%s (%.3f s, %.1f MB)\n", s->phase, el, (double)s->bytes / 1e6);
 }
 
 /* rsync's transport to a destination in a network namespace: "SELF
@@ -180,6 +186,7 @@ int main(int argc, char **argv)
 		return err.code == VZ_E_NOCONF ? VZ_MIG_E_NOTEXIST : VZ_MIG_E_USAGE;
 	}
 	tty = isatty(2);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (!quiet) {
 		o.progress = show;
 		vz_ctx_set_verbose(ctx, -1);
