@@ -473,3 +473,31 @@ int vz_cg_freeze(const struct vz_cgroups *cg, const char *rel, bool freeze, vz_e
 	}
 	return vz_err(err, VZ_E_SYSTEM, "no freezer for %s (v1 freezer or v2 cgroup.freeze)", rel);
 }
+
+int vz_ct_cg_freeze(const vz_ctx *ctx, unsigned ctid, bool freeze, vz_error *err)
+{
+	struct vz_cgroups cg;
+	int r = vz_cg_detect(&cg, err);
+	if (r)
+		return r;
+	_cleanup_free_ char *rel = vz_cg_rel(ctx, ctid);
+	r = vz_cg_freeze(&cg, rel, freeze, err);
+	vz_cg_free(&cg);
+	return r;
+}
+
+/* criu's --freeze-cgroup for the CT into a (none without a freezer) */
+void vz_ct_freeze_arg(const vz_ctx *ctx, unsigned ctid, struct vz_argv *a)
+{
+	struct vz_cgroups cg;
+	vz_error e;
+	if (vz_cg_detect(&cg, &e))
+		return;
+	_cleanup_free_ char *rel = vz_cg_rel(ctx, ctid);
+	_cleanup_free_ char *fz = vz_cg_freezer_dir(&cg, rel);
+	if (fz) {
+		vz_argv_add(a, "--freeze-cgroup");
+		vz_argv_add(a, "%s", fz);
+	}
+	vz_cg_free(&cg);
+}

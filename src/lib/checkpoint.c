@@ -100,15 +100,7 @@ pid_t vz_criu_spawn_at(const vz_ctx *ctx, const struct vz_argv *a, const int *ke
 		return -1;
 	}
 	if (pid == 0) {
-		/* criu logs into its -o file; what it prints is noise */
-		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
-			(void)dup2(devnull, 0);
-			(void)dup2(devnull, 1);
-			(void)dup2(devnull, 2);
-			if (devnull > 2)
-				close(devnull);
-		}
+		stdio_devnull(); /* criu logs into its -o file; what it prints is noise */
 		if (root && shadow_root(root) < 0)
 			_exit(126);
 		for (size_t i = 0; i < nkeep; i++)
@@ -267,13 +259,9 @@ void vz_cpt_dump_args(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const char *dir
 	vz_argv_add(a, "-v4");
 	/* the CT's own cgroups, frozen as a whole while dumped */
 	vz_argv_add(a, "--manage-cgroups");
+	vz_ct_freeze_arg(ctx, ct->ctid, a);
 	if (vz_cg_detect(&cg, &e) == 0) {
 		_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
-		_cleanup_free_ char *fz = vz_cg_freezer_dir(&cg, rel);
-		if (fz) {
-			vz_argv_add(a, "--freeze-cgroup");
-			vz_argv_add(a, "%s", fz);
-		}
 		_cleanup_free_ char *tree = vz_cg_tree_list(&cg, rel);
 		_cleanup_free_ char *tf = xasprintf("%s/" DUMP_CGROUPS, dir);
 		if (tree)
@@ -630,7 +618,6 @@ static int chkpnt_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	_cleanup_free_ char *own = NULL;
 	const char *dir = dump_dir_of(ctx, ct->ctid, o, &own);
 	struct vz_state st;
-	struct vz_cgroups cg;
 	int r;
 	switch (o->action) {
 	case VZ_CPT_FULL:
@@ -643,15 +630,12 @@ static int chkpnt_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	case VZ_CPT_RESUME:
 		if (vz_state_read(ctx, ct->ctid, &st) != 1)
 			return vz_err(err, VZ_E_NOTRUNNING, "CT %u is not running", ct->ctid);
-		if ((r = vz_cg_detect(&cg, err)))
-			return r;
-		_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
-		r = vz_cg_freeze(&cg, rel, o->action == VZ_CPT_SUSPEND, err);
-		vz_cg_free(&cg);
+		r = vz_ct_cg_freeze(ctx, ct->ctid, o->action == VZ_CPT_SUSPEND, err);
 		if (r)
 			err->code = o->action == VZ_CPT_SUSPEND ? VZ_E_CHKPNT : VZ_E_RESTORE;
 		else
-			vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Container was %s", o->action == VZ_CPT_SUSPEND ? "suspended" : "resumed");
+			vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Container was %s",
+			       o->action == VZ_CPT_SUSPEND ? "suspended" : "resumed");
 		return r ? err->code : 0;
 	}
 	return vz_err(err, VZ_E_BADOPT, "unknown checkpoint action");

@@ -527,13 +527,8 @@ int vz_ct_stop_locked(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
 	vz_ct_thaw_stale(ctx, ct); /* a frozen init would never hear the halt */
 	if (is_running(ctx, ct->ctid, NULL)) {
 		/* thawed by chkpnt --resume only; a stop must not wait on it */
-		struct vz_cgroups cg;
 		vz_error e;
-		if (vz_cg_detect(&cg, &e) == 0) {
-			_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
-			(void)vz_cg_freeze(&cg, rel, false, &e);
-			vz_cg_free(&cg);
-		}
+		(void)vz_ct_cg_freeze(ctx, ct->ctid, false, &e);
 	}
 	return do_stop(ctx, ct, flags, err);
 }

@@ -42,6 +42,8 @@ bool is_mountpoint(const char *path);
 /* Start time of a process (field 22 of /proc/PID/stat), 0 if gone. */
 unsigned long long proc_starttime(pid_t pid);
 void close_fds_from(int first, const int *keep, size_t nkeep);
+/* stdin, stdout and stderr on /dev/null */
+void stdio_devnull(void);
 struct termios;
 bool tty_raw(struct termios *saved);
 int send_fd(int sock, int fd);
@@ -191,6 +193,10 @@ int vz_cg_destroy(const struct vz_cgroups *cg, const char *rel);
 int vz_cg_freeze(const struct vz_cgroups *cg, const char *rel, bool freeze, vz_error *err);
 /* The CT's cgroup that freezes it (v1 freezer, else v2), NULL if none. */
 char *vz_cg_freezer_dir(const struct vz_cgroups *cg, const char *rel);
+/* The CT's cgroups frozen or thawed, found by its id */
+int vz_ct_cg_freeze(const vz_ctx *ctx, unsigned ctid, bool freeze, vz_error *err);
+struct vz_argv;
+void vz_ct_freeze_arg(const vz_ctx *ctx, unsigned ctid, struct vz_argv *a);
 bool vz_cg_frozen(const struct vz_cgroups *cg, const char *rel);
 /* The cgroups the CT made under its own, "CTRLS\tSUBDIR" lines, parents
  * first; _make creates them again (delegated) before a restore: CRIU

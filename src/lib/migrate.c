@@ -604,13 +604,8 @@ static int dump_start(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opts *o
 	}
 	/* frozen by us first: criu, finding it so, spares its 100 ms poll */
 	{
-		struct vz_cgroups cg;
 		vz_error e;
-		if (vz_cg_detect(&cg, &e) == 0) {
-			_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
-			(void)vz_cg_freeze(&cg, rel, true, &e);
-			vz_cg_free(&cg);
-		}
+		(void)vz_ct_cg_freeze(ctx, ct->ctid, true, &e);
 	}
 	d->pid = vz_criu_spawn(ctx, &a, lazy ? &sfd[1] : NULL, lazy ? 1 : 0, err);
 	unsetenv(VZ_HOOK_ENV);
@@ -721,17 +716,7 @@ static int precopy_rounds(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opt
 			vz_argv_add(&a, "--prev-images-dir");
 			vz_argv_add(&a, "../%s", *parent);
 		}
-		struct vz_cgroups cg;
-		vz_error e;
-		if (vz_cg_detect(&cg, &e) == 0) {
-			_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
-			_cleanup_free_ char *fz = vz_cg_freezer_dir(&cg, rel);
-			if (fz) {
-				vz_argv_add(&a, "--freeze-cgroup");
-				vz_argv_add(&a, "%s", fz);
-			}
-			vz_cg_free(&cg);
-		}
+		vz_ct_freeze_arg(ctx, ct->ctid, &a);
 		pid_t pid = vz_criu_spawn(ctx, &a, NULL, 0, err);
 		vz_argv_free(&a);
 		if (pid < 0)
@@ -1044,13 +1029,8 @@ fail_resume:
 			       ct->ctid);
 	}
 	{
-		struct vz_cgroups cg;
 		vz_error e;
-		if (vz_cg_detect(&cg, &e) == 0) {
-			_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
-			(void)vz_cg_freeze(&cg, rel, false, &e);
-			vz_cg_free(&cg);
-		}
+		(void)vz_ct_cg_freeze(ctx, ct->ctid, false, &e);
 	}
 	goto fail;
 fail_restart:

@@ -395,14 +395,7 @@ int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, vz_error
 		char name[16];
 		snprintf(name, sizeof(name), "vzmon %u", ct->ctid);
 		(void)prctl(PR_SET_NAME, name, 0, 0, 0);
-		int devnull = open("/dev/null", O_RDWR);
-		if (devnull >= 0) {
-			(void)dup2(devnull, 0);
-			(void)dup2(devnull, 1);
-			(void)dup2(devnull, 2);
-			if (devnull > 2)
-				close(devnull);
-		}
+		stdio_devnull();
 		ctx->verbose = -1; /* the monitor has no terminal; it logs */
 		int keep[2] = {p[1], ctx->log_fd};
 		close_fds_from(3, keep, ctx->log_fd >= 0 ? 2 : 1);

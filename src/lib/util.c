@@ -354,3 +354,14 @@ bool tty_raw(struct termios *saved)
 	(void)tcsetattr(0, TCSANOW, &raw);
 	return true;
 }
+
+void stdio_devnull(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		(void)dup2(fd, i); /* dup2 clears O_CLOEXEC on 0..2 */
+	if (fd > 2)
+		close(fd);
+}

@@ -59,15 +59,22 @@ pids_of() { # pids_of ID: counter, writer and memhog pids in PIDS
 	PIDS=$LAST_OUT
 }
 
+# working_ct ID IP: ckpt_ct with the workloads running; PIDS and BEFORE
+# (the counter) as they are now
+working_ct() {
+	ckpt_ct "$1" "$2"
+	start_work "$1"
+	pids_of "$1"
+	count_of "$1"
+	BEFORE=$COUNT
+}
+
 test_chkpnt_and_restore_keep_pids_open_files_and_memory() {
 	net_setup
-	ckpt_ct 101 198.18.0.2
-	start_work 101
-	pids_of 101
+	working_ct 101 198.18.0.2
 	# shellcheck disable=SC2086
 	set -- $PIDS
-	count_of 101
-	local before=$COUNT
+	local before=$BEFORE
 	expect_code 0 vzctl chkpnt 101
 	expect_status 101 "exist unmounted down suspended"
 	[ -e "$(dump_of 101)/inventory.img" ] || fail "no dump in $(dump_of 101)"
@@ -107,13 +114,10 @@ test_tcp_connection_from_outside_survives_chkpnt_and_restore() {
 
 test_start_resumes_a_suspended_ct_and_status_says_suspended() {
 	net_setup
-	ckpt_ct 101 198.18.0.2
-	start_work 101
-	pids_of 101
+	working_ct 101 198.18.0.2
 	# shellcheck disable=SC2086
 	set -- $PIDS
-	count_of 101
-	local before=$COUNT
+	local before=$BEFORE
 	expect_code 0 vzctl suspend 101
 	expect_status 101 "exist unmounted down suspended"
 	expect_code 0 vzlist -a -H -o ctid,status
