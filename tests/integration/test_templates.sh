@@ -110,6 +110,25 @@ test_debian12_ct_stops_through_systemd_and_reboots_and_halts_from_inside() {
 	assert_ct_clean 101
 }
 
+# procps' free and top read /proc/meminfo and /proc/stat, which lxcfs
+# serves from the CT's own cgroups
+test_free_top_and_nproc_in_a_debian_ct_show_its_own_limits() {
+	mk_debian_ct 101 debian-12-x86_64-minimal --ram 512M --swap 256M --cpus 1
+	expect_code 0 vzctl start 101 --wait
+	in_ct 101 'free -m | awk "/^Mem:/ { print \$2 } /^Swap:/ { print \$2 }"'
+	# a CT's swap is its --swap, and no more than the host has
+	local hswap; hswap=$(awk '/^SwapTotal:/ { print int($2 / 1024) }' /proc/meminfo)
+	assert_eq "$LAST_OUT" "512"$'\n'"$((hswap < 256 ? hswap : 256))" "free -m totals (Mem, Swap)"
+	in_ct 101 'top -bn1 | grep "Mem :"'
+	assert_match "$LAST_OUT" ' 512\.0 total' "top's memory line"
+	in_ct 101 'nproc; grep -c ^processor /proc/cpuinfo'
+	assert_eq "$LAST_OUT" $'1\n1' "nproc and cpuinfo with --cpus 1"
+	expect_code 0 vzctl set 101 --ram 1G
+	in_ct 101 'free -m | awk "/^Mem:/ { print \$2 }"'
+	assert_eq "$LAST_OUT" 1024 "free -m after a live --ram 1G"
+	expect_code 0 vzctl stop 101
+}
+
 test_minimal_template_boots_its_own_sysvinit_and_stops() {
 	mk_debian_ct 101 debian-12-x86_64-minimal --hostname mini
 	expect_code 0 vzctl start 101 --wait
