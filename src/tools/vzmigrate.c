@@ -27,6 +27,7 @@ static void usage(FILE *f)
 		"  --keep-dst           on failure, keep what was copied to the destination\n"
 		"  --ssh=OPTS           more ssh options (BatchMode=yes is always on)\n"
 		"  --dst-root DIR       the destination's VZ_ROOT\n"
+		"  --dst-vzmigrate PATH the vzmigrate to run there (default: vzmigrate on its PATH)\n"
 		"  --vz-root DIR        this host's VZ_ROOT (or $VZ_ROOT)\n"
 		"  -q, --quiet          no progress, no report\n"
 		"Exit codes: 0 done, 1 usage, 2 CT not running (--online), 4 cannot reach the\n"
@@ -69,12 +70,13 @@ static int rsh_netns(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
-	enum { O_ONLINE = 256, O_KEEP, O_SSH, O_DSTROOT, O_VZROOT, O_STRATEGY, O_RECEIVE,
+	enum { O_ONLINE = 256, O_KEEP, O_SSH, O_DSTROOT, O_DSTCMD, O_VZROOT, O_STRATEGY, O_RECEIVE,
 	       O_RELAY, O_HELP };
 	static const struct option lo[] = {
 		{"online", no_argument, NULL, O_ONLINE}, {"live", no_argument, NULL, O_ONLINE},
 		{"keep-dst", no_argument, NULL, O_KEEP}, {"ssh", required_argument, NULL, O_SSH},
 		{"dst-root", required_argument, NULL, O_DSTROOT},
+		{"dst-vzmigrate", required_argument, NULL, O_DSTCMD},
 		{"vz-root", required_argument, NULL, O_VZROOT},
 		{"strategy", required_argument, NULL, O_STRATEGY},
 		{"remove-area", required_argument, NULL, 'r'}, {"quiet", no_argument, NULL, 'q'},
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
 		case O_KEEP: o.keep_dst = true; break;
 		case O_SSH: o.ssh_opts = optarg; break;
 		case O_DSTROOT: o.dst_root = optarg; break;
+		case O_DSTCMD: o.remote_cmd = optarg; break;
 		case O_VZROOT: root = optarg; break;
 		case O_RECEIVE: receive = optarg; break;
 		case O_RELAY: relay = true; break;
