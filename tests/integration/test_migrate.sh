@@ -209,3 +209,71 @@ test_vzmigrate_bad_input_gives_clear_errors() {
 	assert_contains "$LAST_ERR" "exists" "the error"
 	expect_status 101 "exist unmounted down"
 }
+
+# ssh_dest: an sshd of the test's own in DST on 198.18.2.2, reached from
+# the source over a veth link (198.18.2.1); SSHOPTS for vzmigrate --ssh
+ssh_dest() {
+	local d; d=$(scratch)
+	hns ip link add vzt-mig type veth peer name vzt-mig netns "$DST" &&
+		hns ip addr add 198.18.2.1/30 dev vzt-mig && hns ip link set vzt-mig up &&
+		in_ns "$DST" ip addr add 198.18.2.2/30 dev vzt-mig &&
+		in_ns "$DST" ip link set vzt-mig up || fail "cannot link the two hosts"
+	ssh-keygen -q -t ed25519 -N '' -f "$d/id" && ssh-keygen -q -t ed25519 -N '' -f "$d/hostkey" &&
+		cp "$d/id.pub" "$d/authorized_keys" || fail "cannot make ssh keys"
+	cat >"$d/sshd_config" <<-CONF
+		ListenAddress 198.18.2.2
+		HostKey $d/hostkey
+		AuthorizedKeysFile $d/authorized_keys
+		PermitRootLogin prohibit-password
+		StrictModes no
+		UsePAM no
+		PidFile $d/sshd.pid
+	CONF
+	mkdir -p /run/sshd
+	(exec nsenter --net="/run/netns/$DST" /usr/sbin/sshd -D -e -f "$d/sshd_config" \
+		>"$d/sshd.log" 2>&1) &
+	BG_PIDS+=($!)
+	SSHOPTS="-i $d/id -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ServerAliveInterval=1 -o ServerAliveCountMax=3"
+	wait_until 10 hns ssh $SSHOPTS -o BatchMode=yes root@198.18.2.2 true ||
+		fail "sshd in $DST does not answer: $(cat "$d/sshd.log")"
+}
+
+test_online_migration_over_ssh_moves_the_ct_to_a_host_running_sshd() {
+	mig_setup
+	ssh_dest
+	mig_ct 101 198.18.0.2
+	memhog_pid 101
+	expect_code 0 vzmigrate --online --ssh="$SSHOPTS" --dst-vzmigrate "$VZ_BIN_DIR/vzmigrate" \
+		--dst-root "$DROOT" root@198.18.2.2 101
+	expect_ct_moved 101 198.18.0.2 "$HPID"
+}
+
+test_network_cut_during_a_migration_leaves_the_ct_running_here() {
+	mig_setup
+	ssh_dest
+	mig_ct 101 198.18.0.2 64 8
+	memhog_pid 101
+	local d; d=$(scratch)
+	vzmigrate --online --strategy stopcopy --ssh="$SSHOPTS" \
+		--dst-vzmigrate "$VZ_BIN_DIR/vzmigrate" --dst-root "$DROOT" root@198.18.2.2 101 \
+		>"$d/mig.out" 2>"$d/mig.err" &
+	local mig=$!
+	# the link goes down while the frozen CT's dump is on its way
+	wait_until 60 grep -q "^copying the dump" "$d/mig.err" || fail "no dump phase: $(cat "$d/mig.err")"
+	hns ip link set vzt-mig down || fail "cannot cut the link"
+	wait $mig
+	[ $? -ne 0 ] || fail "vzmigrate succeeded over a cut link"
+	expect_status 101 "exist mounted running"
+	expect_code 0 vzctl exec2 101 'cut -d" " -f1 /tmp/memhog; wc -l < /root/lines'
+	assert_eq "${LAST_OUT%%$'\n'*}" "$HPID" "memhog at the source"
+	local n=${LAST_OUT##*$'\n'}
+	sleep 0.5
+	expect_code 0 vzctl exec2 101 'wc -l < /root/lines'
+	[ "$LAST_OUT" -gt "$n" ] || fail "the CT does not run on at the source"
+	expect_code 0 hns busybox ping -c1 -W2 198.18.0.2
+	expect_code 0 vzctl stop 101 --fast
+	# the destination's receiver notices the cut and cleans up itself
+	hns ip link set vzt-mig up
+	wait_until 30 test ! -e "$DROOT/etc/vz/conf/101.conf" ||
+		fail "the destination kept 101.conf after the cut"
+}
