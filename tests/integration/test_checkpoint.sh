@@ -246,3 +246,33 @@ test_debian12_systemd_ct_checkpoint_and_restore() {
 	expect_code 0 vzctl stop 101
 	assert_ct_clean 101
 }
+
+test_image_layout_ct_on_a_bridge_checkpoints_and_restores() {
+	net_setup
+	hns ip link add br0 type bridge && hns ip addr add 198.18.2.1/24 dev br0 &&
+		hns ip link set br0 up || fail "cannot set up br0"
+	mk_ct 101 --layout image --diskspace 256M
+	expect_code 0 vzctl set 101 --netif_add eth0 --save
+	expect_code 0 vzctl set 101 --ifname eth0 --bridge br0 --ipadd 198.18.2.2/24 --save
+	expect_code 0 vzctl start 101
+	in_ct 101 'sh -c '\''echo $$ > /tmp/counter.pid; i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done'\'' </dev/null >/dev/null 2>&1 &'
+	wait_until 5 vzctl exec2 101 'test -s /tmp/count' || fail "no counter"
+	in_ct 101 'cat /tmp/counter.pid'
+	local cpid=$LAST_OUT
+	count_of 101
+	local before=$COUNT
+	expect_code 0 vzctl chkpnt 101
+	expect_status 101 "exist unmounted down suspended"
+	expect_code 0 vzctl restore 101
+	sleep 0.3
+	count_of 101
+	[ "$COUNT" -gt "$before" ] || fail "counter $COUNT after the restore, $before before"
+	in_ct 101 'cat /tmp/counter.pid'
+	assert_eq "$LAST_OUT" "$cpid" "the counter's pid"
+	# the veth is back on the bridge, up, with the CT's address
+	hns ip link show master br0 >"$VZ_ROOT/.test/br" 2>&1
+	grep -q "veth101.eth0.*UP" "$VZ_ROOT/.test/br" || fail "veth101.eth0 not up on br0: $(cat "$VZ_ROOT/.test/br")"
+	expect_code 0 hns busybox ping -c1 -W2 198.18.2.2
+	expect_code 0 vzctl stop 101
+	assert_ct_clean 101
+}

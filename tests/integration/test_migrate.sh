@@ -41,9 +41,12 @@ mig_cleanup() {
 # counter, a writer appending a numbered line to /root/lines every 0.1 s
 mig_ct() {
 	local id=$1 ip=$2 mib=${3:-16} dirty=${4:-4}
-	mk_ct "$id"
-	ct_put_file "$id" /usr/local/bin/memhog 755 <"$MEMHOG"
-	echo before >"$VZ_ROOT/.test/f" && ct_put_file "$id" /root/before 644 <"$VZ_ROOT/.test/f"
+	mk_ct "$id" ${MIG_CREATE:-}
+	# through the host's view of the stopped CT (root there is the CT's root)
+	expect_code 0 vzctl mount "$id"
+	install -D -m 755 "$MEMHOG" "$VZ_ROOT/vz/root/$id/usr/local/bin/memhog" &&
+		echo before >"$VZ_ROOT/vz/root/$id/root/before" || fail "cannot put files into CT $id"
+	expect_code 0 vzctl umount "$id"
 	expect_code 0 vzctl set "$id" --ipadd "$ip" --save
 	expect_code 0 vzctl start "$id"
 	in_ct "$id" "memhog $mib $dirty /tmp/memhog </dev/null >/dev/null 2>&1 &"
@@ -276,4 +279,13 @@ test_network_cut_during_a_migration_leaves_the_ct_running_here() {
 	hns ip link set vzt-mig up
 	wait_until 30 test ! -e "$DROOT/etc/vz/conf/101.conf" ||
 		fail "the destination kept 101.conf after the cut"
+}
+
+test_online_migration_of_an_image_layout_ct() {
+	mig_setup
+	MIG_CREATE="--layout image --diskspace 256M" mig_ct 101 198.18.0.2
+	memhog_pid 101
+	expect_code 0 vzmigrate --online --dst-root "$DROOT" "netns:$DST" 101
+	expect_ct_moved 101 198.18.0.2 "$HPID"
+	[ -e "$DROOT/vz/private/101/root.img" ] || fail "no root.img on the destination"
 }
