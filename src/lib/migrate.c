@@ -793,7 +793,20 @@ static void settle_fs(struct vz_ct *ct, bool freeze, bool *frozen)
 static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 {
 	struct mig *m = arg;
-	const struct vz_mig_opts *o = m->o;
+	/* over ssh, one connection carries every channel (the control
+	 * session's becomes the master): rsync and the relay in the frozen
+	 * window then cost no new ssh handshakes */
+	struct vz_mig_opts oo = *m->o;
+	const struct vz_mig_opts *o = &oo;
+	_cleanup_free_ char *ssh_opts = NULL, *ssh_ctl = NULL;
+	if (!oo.netns) {
+		ssh_ctl = xasprintf("%s/%u.ssh", ctx->run_dir, ct->ctid);
+		(void)mkdir_p(ctx->run_dir, 0755);
+		(void)unlink(ssh_ctl);
+		ssh_opts = xasprintf("%s -o ControlMaster=auto -o ControlPath=%s",
+				     oo.ssh_opts ? oo.ssh_opts : "", ssh_ctl);
+		oo.ssh_opts = ssh_opts;
+	}
 	struct vz_mig_stats *s = m->s;
 	struct peer ctl = {.pid = -1, .to = -1, .from = -1}, relay = ctl;
 	struct dumper d = {.pid = -1, .hook_listen = -1, .hook_conn = -1, .status_fd = -1};

@@ -248,7 +248,10 @@ test_online_migration_over_ssh_moves_the_ct_to_a_host_running_sshd() {
 	memhog_pid 101
 	expect_code 0 vzmigrate --online --ssh="$SSHOPTS" --dst-vzmigrate "$VZ_BIN_DIR/vzmigrate" \
 		--dst-root "$DROOT" root@198.18.2.2 101
+	echo "$LAST_OUT" >"$VZ_ROOT/.test/report"
 	expect_ct_moved 101 198.18.0.2 "$HPID"
+	# one ssh connection carried it all: its master is gone with it
+	[ ! -e "$VZ_ROOT/run/vz/101.ssh" ] || fail "the ssh control socket is left behind"
 }
 
 test_network_cut_during_a_migration_leaves_the_ct_running_here() {
