@@ -272,8 +272,10 @@ void vz_cpt_dump_args(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const char *dir
 	vz_argv_add(a, "--link-remap");
 	vz_argv_add(a, "--tcp-established");
 	/* inotify watches are saved as paths; overlayfs opens no file handles,
-	 * so criu looks for the inodes where distros' daemons watch (dbus) */
-	static const char *const watched[] = {"/usr/share/dbus-1", "/etc/systemd", "/run"};
+	 * so criu looks for the inodes where distros' daemons watch: dbus its
+	 * config, systemd the time zone /etc/localtime points to */
+	static const char *const watched[] = {"/usr/share/dbus-1", "/etc/systemd", "/run",
+					      "/usr/share/zoneinfo/Etc"};
 	for (size_t i = 0; i < ARRAY_SIZE(watched); i++) {
 		vz_argv_add(a, "--irmap-scan-path");
 		vz_argv_add(a, "%s", watched[i]);
@@ -414,33 +416,6 @@ static void unmount_yards(const char *dir)
 	closedir(d);
 }
 
-/* A host pty for the restored console: the CT's root owns its tty end,
- * which is what the CT's /dev/console is bound to from now on. */
-static int host_console(const struct vz_ct *ct, int *master, int *slave, char *path,
-			size_t n, vz_error *err)
-{
-	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (m < 0 || unlockpt(m) < 0 || ptsname_r(m, path, n) != 0) {
-		int e = errno;
-		if (m >= 0)
-			close(m);
-		return vz_err_errno(err, VZ_E_RESTORE, e, "CT %u: cannot make a console pty",
-				    ct->ctid);
-	}
-	int s = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (s < 0 || fchown(s, ct->uid_base, ct->gid_base + 5) < 0 || fchmod(s, 0620) < 0) {
-		int e = errno;
-		close(m);
-		if (s >= 0)
-			close(s);
-		return vz_err_errno(err, VZ_E_RESTORE, e, "CT %u: cannot set up %s", ct->ctid,
-				    path);
-	}
-	*master = m;
-	*slave = s;
-	return 0;
-}
-
 /* The CT's cgroup here, which may differ from where it was dumped (another
  * VZ_ROOT's parent): one root for every hierarchy, as vz gives the CT one
  * path in each; its cgroup namespace keeps the paths below it. */
@@ -477,7 +452,7 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 		_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
 		vz_cg_tree_make(cg, rel, tree, ct->uid_base, ct->gid_base);
 	}
-	if (!r && !(r = host_console(ct, &master, &slave, pts, sizeof(pts), err)))
+	if (!r && !(r = vz_console_pty(ct, &master, &slave, pts, sizeof(pts), err)))
 		(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
 	struct vz_argv a = {0};
 	vz_argv_add(&a, "restore");

@@ -153,3 +153,34 @@ int vz_ct_console(vz_ctx *ctx, unsigned ctid, vz_error *err)
 	close(s);
 	return 0;
 }
+
+/* The CT's console: a pty of the host's, its tty end the CT root's (LXC
+ * does the same). Not one of the CT's own devpts: a checkpoint finds the
+ * same console at start and after a restore, in every mount namespace the
+ * CT's services made. *slave (if asked) is that end, open. */
+int vz_console_pty(const struct vz_ct *ct, int *master, int *slave, char *path, size_t n,
+		   vz_error *err)
+{
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (m < 0 || unlockpt(m) < 0 || ptsname_r(m, path, n) != 0) {
+		int e = errno;
+		if (m >= 0)
+			close(m);
+		return vz_err_errno(err, VZ_E_SYSTEM, e, "CT %u: cannot make a console pty",
+				    ct->ctid);
+	}
+	int s = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (s < 0 || fchown(s, ct->uid_base, ct->gid_base + 5) < 0 || fchmod(s, 0620) < 0) {
+		int e = errno;
+		close(m);
+		if (s >= 0)
+			close(s);
+		return vz_err_errno(err, VZ_E_SYSTEM, e, "CT %u: cannot set up %s", ct->ctid, path);
+	}
+	*master = m;
+	if (slave)
+		*slave = s;
+	else
+		close(s);
+	return 0;
+}

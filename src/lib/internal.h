@@ -242,6 +242,8 @@ int vz_console_listen(vz_ctx *ctx, unsigned ctid);
 void vz_console_unlink(vz_ctx *ctx, unsigned ctid);
 void vz_console_accept(int lsock, int *client);
 bool vz_console_from_client(int client, int master);
+int vz_console_pty(const struct vz_ct *ct, int *master, int *slave, char *path, size_t n,
+		   vz_error *err);
 
 /* ---- distro.c: distro setup inside the CT ---- */
 struct vz_netif;
@@ -319,7 +321,7 @@ const char *vz_procfs_ensure(vz_ctx *ctx, vz_error *err);
 int vz_procfs_bind(const char *lxcfs, const char *root, vz_error *err);
 
 /* ---- rootfs.c: inside the CT's mount namespace ---- */
-int vz_rootfs_setup(bool userns, const char *lxcfs, int *console_master,
+int vz_rootfs_setup(bool userns, const char *lxcfs, const char *console_pts,
 		    vz_error *err);
 
 /* ---- list.c ---- */

@@ -75,35 +75,20 @@ static void mount_cgroups(const char *root)
 	vz_cg_free(&cg);
 }
 
-static int make_console(const char *root, int *master, vz_error *err)
+/* The console the monitor made (a host pty) bound onto /dev/console */
+static int bind_console(const char *root, const char *pts, vz_error *err)
 {
-	_cleanup_free_ char *ptmx = xasprintf("%s/dev/pts/ptmx", root);
-	int m = open(ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (m < 0)
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot open the CT's ptmx");
-	char name[64];
-	if (unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) != 0) {
-		close(m);
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot set up the console pty");
-	}
-	/* ptsname is the path inside the CT; reach it through the root */
-	const char *pts = strstr(name, "/pts/");
-	_cleanup_free_ char *slave = xasprintf("%s/dev%s", root, pts ? pts : "/pts/0");
 	_cleanup_free_ char *console = xasprintf("%s/dev/console", root);
 	int fd = open(console, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
 	if (fd >= 0)
 		close(fd);
-	if (fd < 0 || mount(slave, console, NULL, MS_BIND, NULL) < 0) {
-		int e = errno;
-		close(m);
-		return vz_err_errno(err, VZ_E_MOUNT, e, "cannot bind the console");
-	}
-	*master = m;
+	if (fd < 0 || mount(pts, console, NULL, MS_BIND, NULL) < 0)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot bind the console");
 	return 0;
 }
 
 /* Works relative to the cwd, which is the CT root (a mount point). */
-int vz_rootfs_setup(bool userns, const char *lxcfs, int *console_master, vz_error *err)
+int vz_rootfs_setup(bool userns, const char *lxcfs, const char *console_pts, vz_error *err)
 {
 	const char *root = ".";
 	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom",
@@ -113,7 +98,6 @@ int vz_rootfs_setup(bool userns, const char *lxcfs, int *console_master, vz_erro
 		{"/proc/self/fd/1", "stdout"}, {"/proc/self/fd/2", "stderr"},
 		{"pts/ptmx", "ptmx"}, {"/proc/kcore", "core"}};
 	int r;
-	*console_master = -1;
 	/* The CT root came with the namespace's copy of the host's mounts,
 	 * which a user namespace locks and pivot_root refuses: stack a clone
 	 * of it on itself and move the cwd onto the clone. */
@@ -165,14 +149,10 @@ int vz_rootfs_setup(bool userns, const char *lxcfs, int *console_master, vz_erro
 		return r;
 	if ((r = mnt(root, "run", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755", err)))
 		return r;
-	if ((r = make_console(root, console_master, err)))
+	if ((r = bind_console(root, console_pts, err)))
 		return r;
 	if (syscall(SYS_pivot_root, ".", ".") < 0 ||
-	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) {
-		int e = errno;
-		close(*console_master);
-		*console_master = -1;
-		return vz_err_errno(err, VZ_E_MOUNT, e, "cannot pivot_root into the CT root");
-	}
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot pivot_root into the CT root");
 	return 0;
 }

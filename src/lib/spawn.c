@@ -33,7 +33,7 @@ static void child_fail(int sock, const vz_error *e)
 
 /* In the new namespaces; never returns. */
 static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
-		       const char *cgrel, const char *lxcfs, int sock)
+		       const char *cgrel, const char *lxcfs, const char *pts, int sock)
 {
 	vz_error e = {0};
 	bool userns = ct->uid_base != 0;
@@ -57,10 +57,9 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 		vz_err_errno(&e, VZ_E_MOUNT, errno, "CT %u: private mounts", ct->ctid);
 		child_fail(sock, &e);
 	}
-	int console = -1;
 	/* "inherit" reads the host's resolv.conf, still in view here */
 	_cleanup_free_ char *ns = vz_dns_expand(vz_ct_get(ct, ctx, "NAMESERVER"));
-	if (vz_rootfs_setup(userns, lxcfs, &console, &e))
+	if (vz_rootfs_setup(userns, lxcfs, pts, &e))
 		child_fail(sock, &e);
 	if (ct->hostname && *ct->hostname)
 		(void)vz_distro_hostname(ct->hostname);
@@ -77,11 +76,8 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 			     ct->ctid);
 		child_fail(sock, &e);
 	}
-	if (send_fd(sock, console) < 0) {
-		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: console", ct->ctid);
-		child_fail(sock, &e);
-	}
-	close(console);
+	if (send(sock, "K", 1, MSG_NOSIGNAL) != 1) /* set up; init next */
+		_exit(1);
 	const char *hn = ct->hostname && *ct->hostname ? ct->hostname : "localhost";
 	if (sethostname(hn, strlen(hn)) < 0) {
 		vz_err_errno(&e, VZ_E_HOSTNAME, errno, "CT %u: hostname %s", ct->ctid, hn);
@@ -120,17 +116,25 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 		      const char *cgrel, const char *lxcfs, struct vz_init_proc *ip,
 		      vz_error *err)
 {
-	int sk[2];
+	int sk[2], r;
+	char pts[64];
 	ip->pid = -1;
 	ip->pidfd = -1;
 	ip->console = -1;
+	if ((r = vz_console_pty(ct, &ip->console, NULL, pts, sizeof(pts), err)))
+		return r;
 	int v2 = vz_cg_open_v2(cg, cgrel, err);
-	if (v2 < -1)
+	if (v2 < -1) {
+		close(ip->console);
+		ip->console = -1;
 		return -v2;
+	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sk) < 0) {
 		int e = errno;
 		if (v2 >= 0)
 			close(v2);
+		close(ip->console);
+		ip->console = -1;
 		return vz_err_errno(err, VZ_E_SYSTEM, e, "socketpair");
 	}
 	unsigned long long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS |
@@ -152,6 +156,8 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 			close(v2);
 		close(sk[0]);
 		close(sk[1]);
+		close(ip->console);
+		ip->console = -1;
 		return vz_err_errno(err, VZ_E_MOUNT, e, "CT %u: cannot enter %s", ct->ctid,
 				    ct->root_dir);
 	}
@@ -159,7 +165,7 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	int ce = errno;
 	if (pid == 0) {
 		close(sk[0]);
-		init_child(ctx, ct, cg, cgrel, lxcfs, sk[1]);
+		init_child(ctx, ct, cg, cgrel, lxcfs, pts, sk[1]);
 	}
 	(void)chdir("/"); /* the monitor must not keep the CT root busy */
 	if (v2 >= 0)
@@ -167,12 +173,14 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	if (pid < 0) {
 		close(sk[0]);
 		close(sk[1]);
+		close(ip->console);
+		ip->console = -1;
 		return vz_err_errno(err, VZ_E_SYSTEM, ce, "CT %u: clone", ct->ctid);
 	}
 	close(sk[1]);
 	ip->pid = pid;
 	ip->pidfd = pidfd;
-	int r = 0;
+	r = 0;
 	if (ct->uid_base)
 		r = vz_write_idmaps(pid, ct->uid_base, ct->gid_base, err);
 	if (!r)
@@ -180,18 +188,21 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	if (!r && send(sk[0], "G", 1, MSG_NOSIGNAL) != 1)
 		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: init died early", ct->ctid);
 	if (!r) {
+		/* "K" when its view is set up, then EOF when init was exec'd, or
+		 * a message when something failed */
 		char buf[sizeof(err->msg) + 8] = "";
-		ip->console = recv_fd_msg(sk[0], buf, sizeof(buf) - 1);
-		/* then EOF when init was exec'd, or a message when that failed */
-		ssize_t n = 0;
-		if (ip->console >= 0) {
+		ssize_t n = recv(sk[0], buf, sizeof(buf) - 1, 0);
+		bool set_up = n == 1 && buf[0] == 'K';
+		if (set_up) {
 			n = recv(sk[0], buf, sizeof(buf) - 1, 0);
-			buf[n > 0 ? n : 0] = '\0';
+			if (n <= 0)
+				n = 0;
 		}
+		buf[n > 0 ? n : 0] = '\0';
 		if (buf[0] == 'E' && strlen(buf) > 4) {
 			int code = atoi((char[]){buf[1], buf[2], buf[3], 0});
 			r = vz_err(err, code ? code : VZ_E_SYSTEM, "%s", buf + 4);
-		} else if (ip->console < 0) {
+		} else if (!set_up) {
 			r = vz_err(err, VZ_E_SYSTEM, "CT %u: init failed to start", ct->ctid);
 		}
 	}
