@@ -27,9 +27,13 @@ RUN=
 TIMEOUT=${VZ_VM_TIMEOUT:-1200}
 # what the VM's root needs beyond the kernel: virtio disk and 9p for the
 # root, ext4 (crc32c for its checksums) and overlay, fuse for lxcfs, and
-# what vz or its tests may ask for (the host's modprobe cannot load this
-# kernel's modules, so they are all loaded up front)
-MODULES="virtio_pci virtio_blk 9pnet_virtio 9p crc32c_generic ext4 overlay fuse loop veth bridge"
+# what vz or its tests may ask for, criu's among them: socket diag, tun and
+# nf_tables for its kernel checks and network lock, conntrack's netlink for
+# its netns dump (the host's modprobe cannot load this kernel's modules, so
+# they are all loaded up front)
+MODULES="virtio_pci virtio_blk 9pnet_virtio 9p crc32c_generic ext4 overlay fuse loop veth bridge
+	unix_diag inet_diag tcp_diag udp_diag raw_diag netlink_diag af_packet_diag tun nf_tables
+	nf_conntrack_netlink"
 
 die() { echo "cgroup2.sh: $*" >&2; exit 1; }
 
