@@ -688,10 +688,11 @@ long long vz_mig_pages_written(const char *dir)
 	return -1;
 }
 
-/* P.Haul's rule: rounds of pre-dumps while the CT runs, each sending only
+/* After P.Haul: rounds of pre-dumps while the CT runs, each sending only
  * what changed since the one before, until the dirty memory is small (64
- * pages), stops shrinking (a round 10% bigger than the last) or after 8
- * rounds. *parent: the last round's directory, relative to dir. */
+ * pages), stops shrinking (a round not 10% smaller than the last: more
+ * rounds would send the same pages again) or after 8 rounds. *parent: the
+ * last round's directory, relative to dir. */
 static int precopy_rounds(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opts *o,
 			  struct vz_mig_stats *s, pid_t init, const char *dir, const char *dst_dump,
 			  char **parent, vz_error *err)
@@ -700,7 +701,10 @@ static int precopy_rounds(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opt
 	for (unsigned round = 1; round <= 8; round++) {
 		_cleanup_free_ char *rd = xasprintf("%s/pre-%u", dir, round);
 		_cleanup_free_ char *log = xasprintf("%s/pre-dump.log", rd);
-		if (mkdir_p(rd, 0700) < 0)
+		/* readable by all: the restored tasks, unmapped in their user
+		 * namespace, open each parent of the chain (criu's "parent"
+		 * link) by name; the dump directories above stay 0700 */
+		if (mkdir_p(rd, 0755) < 0)
 			return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "cannot create %s", rd);
 		struct vz_argv a = {0};
 		vz_argv_add(&a, "pre-dump");
@@ -735,7 +739,7 @@ static int precopy_rounds(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opt
 		int r = rsync_to(o, dir, dst_dump, s, err);
 		if (r)
 			return r;
-		if (w < 0 || w <= 64 || (prev >= 0 && w * 10 > prev * 11))
+		if (w < 0 || w <= 64 || (prev >= 0 && w * 10 > prev * 9))
 			break;
 		prev = w;
 	}
