@@ -317,6 +317,7 @@ struct vz_mig_stats {
 	unsigned long long bytes;  /* sent and received over the wire */
 	unsigned rounds;         /* pre-copy rounds */
 	unsigned long long dirty_pages; /* left after the last pre-copy round */
+	char note[128];          /* why the strategy asked for was not used, or "" */
 };
 struct vz_mig_opts {
 	const char *dest;        /* "[user@]host", reached with ssh */

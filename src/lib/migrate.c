@@ -832,13 +832,16 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 			      ct->ctid, ct->private_dir);
 	bool lazy = false, precopy = false;
 	if (o->online) {
-		precopy = o->strategy == VZ_MIG_PRECOPY ||
-			  (o->strategy == VZ_MIG_AUTO && can_precopy(ctx));
-		if (precopy && !can_precopy(ctx)) {
-			vz_log(ctx, ct->ctid, VZ_LOG_WARN,
-			       "this kernel cannot track dirty memory (no soft-dirty): "
-			       "pre-copy is not possible, using post-copy");
-			precopy = false;
+		/* one criu check: under emulation each costs seconds */
+		precopy = (o->strategy == VZ_MIG_PRECOPY || o->strategy == VZ_MIG_AUTO) &&
+			  can_precopy(ctx);
+		if (o->strategy == VZ_MIG_PRECOPY && !precopy) {
+			/* in the stats too: a tool showing progress keeps the log
+			 * off the terminal, and this must not go unseen */
+			snprintf(s->note, sizeof(s->note), "%s",
+				 "this kernel cannot track dirty memory (no soft-dirty): "
+				 "pre-copy is not possible, using post-copy");
+			vz_log(ctx, ct->ctid, VZ_LOG_WARN, "%s", s->note);
 		}
 		/* pre-copy's rounds end in the same final dump as stop-copy, which
 		 * they make small; without them post-copy keeps the freeze small */

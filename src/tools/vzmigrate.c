@@ -198,11 +198,20 @@ int main(int argc, char **argv)
 	r = vz_migrate(ctx, ctid, &o, &s, &err);
 	if (tty && !quiet)
 		fprintf(stderr, "\r\033[K");
+	/* quiet: the library's log printed it already */
+	if (s.note[0] && !quiet)
+		fprintf(stderr, "Warning: %s\n", s.note);
 	if (r) {
 		fprintf(stderr, "%s: %s\n", prog, err.msg);
 	} else if (!quiet) {
+		char how[96];
+		if (s.rounds)
+			snprintf(how, sizeof(how), "%s, %u round%s, %llu pages dirty at the end",
+				 s.strategy, s.rounds, s.rounds == 1 ? "" : "s", s.dirty_pages);
+		else
+			snprintf(how, sizeof(how), "%s", s.strategy);
 		printf("CT %u migrated to %s (%s): total %.3f s, frozen %.3f s, %.1f MB sent\n",
-		       ctid, dest, s.strategy, s.total_s, s.frozen_s, (double)s.bytes / 1e6);
+		       ctid, dest, how, s.total_s, s.frozen_s, (double)s.bytes / 1e6);
 	}
 	vz_ctx_free(ctx);
 	return r;
