@@ -4,17 +4,20 @@
 # tests (tests/vm/cgroup2.sh: Debian's kernel under QEMU, the host's /usr
 # and /etc read-only, no network). The normal pass runs the resource tests,
 # the lifecycle tests that touch cgroups and the inner-node exec test with
-# its tools, the ASan pass the resource and inner-node ones with the ASan
-# build: every lifecycle test, twice, would not fit CI's time under
-# emulation (about 10 minutes for both passes as it is), and resources are
-# where v1 and v2 differ most. A VM that cannot boot is a failure, not a skip.
+# its tools, one checkpoint/restore test and the pre-copy migration (its
+# only run: that kernel tracks dirty memory, this host's may not); the ASan
+# pass the resource and inner-node ones with the ASan build: every
+# lifecycle test, twice, would not fit CI's time under emulation (about 10
+# minutes for both passes as it is), and resources are where v1 and v2
+# differ most. A VM that cannot boot is a failure, not a skip.
 
 VM_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 
 test_pure_cgroup2_host_in_a_vm() {
 	local d passes=main rc=0
 	local tests="resources inner_node full_lifecycle cgroup_of_running restart_gives
-		reboot_inside kill_init stop_fast halt_inside"
+		reboot_inside kill_init stop_fast halt_inside
+		test_chkpnt_and_restore_keep test_online_precopy"
 	d=$(scratch)
 	if [ "$VZ_BIN_DIR" -ef "$VM_REPO/build-asan" ]; then
 		passes=asan tests="resources inner_node"
