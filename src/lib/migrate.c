@@ -688,6 +688,43 @@ long long vz_mig_pages_written(const char *dir)
 	return -1;
 }
 
+/* One pre-dump into dir/pre-ROUND on top of *parent; its dirty pages in *w */
+static int precopy_round(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const char *dir,
+			 unsigned round, const char *parent, long long *w, vz_error *err)
+{
+	_cleanup_free_ char *rd = xasprintf("%s/pre-%u", dir, round);
+	_cleanup_free_ char *log = xasprintf("%s/pre-dump.log", rd);
+	/* readable by all: the restored tasks, unmapped in their user
+	 * namespace, open each parent of the chain (criu's "parent" link) by
+	 * name; the dump directories above stay 0700 */
+	if (mkdir_p(rd, 0755) < 0)
+		return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "cannot create %s", rd);
+	struct vz_argv a = {0};
+	vz_argv_add(&a, "pre-dump");
+	vz_argv_add(&a, "-t");
+	vz_argv_add(&a, "%d", (int)init);
+	vz_argv_add(&a, "-D");
+	vz_argv_add(&a, "%s", rd);
+	vz_argv_add(&a, "-o");
+	vz_argv_add(&a, "%s", log);
+	vz_argv_add(&a, "-v4");
+	vz_argv_add(&a, "--track-mem");
+	if (parent) {
+		vz_argv_add(&a, "--prev-images-dir");
+		vz_argv_add(&a, "../%s", parent);
+	}
+	vz_ct_freeze_arg(ctx, ct->ctid, &a);
+	pid_t pid = vz_criu_spawn(ctx, &a, NULL, 0, err);
+	vz_argv_free(&a);
+	if (pid < 0)
+		return err->code;
+	int st = vz_criu_wait(pid, 300 * 1000);
+	if (st != 0)
+		return vz_criu_fail(err, VZ_MIG_E_SRCSTOP, ct->ctid, "pre-copy round", st, log);
+	*w = vz_mig_pages_written(rd);
+	return 0;
+}
+
 /* After P.Haul: rounds of pre-dumps while the CT runs, each sending only
  * what changed since the one before, until the dirty memory is small (64
  * pages), stops shrinking (a round not 10% smaller than the last: more
@@ -699,36 +736,10 @@ static int precopy_rounds(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opt
 {
 	long long prev = -1;
 	for (unsigned round = 1; round <= 8; round++) {
-		_cleanup_free_ char *rd = xasprintf("%s/pre-%u", dir, round);
-		_cleanup_free_ char *log = xasprintf("%s/pre-dump.log", rd);
-		/* readable by all: the restored tasks, unmapped in their user
-		 * namespace, open each parent of the chain (criu's "parent"
-		 * link) by name; the dump directories above stay 0700 */
-		if (mkdir_p(rd, 0755) < 0)
-			return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "cannot create %s", rd);
-		struct vz_argv a = {0};
-		vz_argv_add(&a, "pre-dump");
-		vz_argv_add(&a, "-t");
-		vz_argv_add(&a, "%d", (int)init);
-		vz_argv_add(&a, "-D");
-		vz_argv_add(&a, "%s", rd);
-		vz_argv_add(&a, "-o");
-		vz_argv_add(&a, "%s", log);
-		vz_argv_add(&a, "-v4");
-		vz_argv_add(&a, "--track-mem");
-		if (*parent) {
-			vz_argv_add(&a, "--prev-images-dir");
-			vz_argv_add(&a, "../%s", *parent);
-		}
-		vz_ct_freeze_arg(ctx, ct->ctid, &a);
-		pid_t pid = vz_criu_spawn(ctx, &a, NULL, 0, err);
-		vz_argv_free(&a);
-		if (pid < 0)
-			return err->code;
-		int st = vz_criu_wait(pid, 300 * 1000);
-		if (st != 0)
-			return vz_criu_fail(err, VZ_MIG_E_SRCSTOP, ct->ctid, "pre-copy round", st, log);
-		long long w = vz_mig_pages_written(rd);
+		long long w = -1;
+		int r = precopy_round(ctx, ct, init, dir, round, *parent, &w, err);
+		if (r)
+			return r;
 		free(*parent);
 		*parent = xasprintf("pre-%u", round);
 		s->rounds = round;
@@ -736,8 +747,7 @@ static int precopy_rounds(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opt
 		char ph[64];
 		snprintf(ph, sizeof(ph), "pre-copy round %u: %lld pages", round, w);
 		progress(o, s, ph);
-		int r = rsync_to(o, dir, dst_dump, s, err);
-		if (r)
+		if ((r = rsync_to(o, dir, dst_dump, s, err)))
 			return r;
 		if (w < 0 || w <= 64 || (prev >= 0 && w * 10 > prev * 9))
 			break;
