@@ -13,9 +13,8 @@ out=/dev/ttyS1
 
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
-mount -t tmpfs -o mode=755 run /run
-mount -t tmpfs tmp /tmp
-mount -t tmpfs log /var/log
+# /run, /var/log and /var/tmp are mounted by tests/vm/init, under the
+# repository's own path; /tmp is on the root tmpfs
 mkdir -p /dev/pts /dev/shm
 mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs shm /dev/shm
