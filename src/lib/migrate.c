@@ -245,8 +245,8 @@ static pid_t rsync_start(const struct vz_mig_opts *o, const char *src, const cha
 	struct vz_argv a = {0};
 	vz_argv_add(&a, "rsync");
 	/* archive, hard links, ACLs, xattrs (overlay whiteouts), sparse,
-	 * numeric ids (the CT's own), one file system (not the image's
-	 * mount inside the private area) */
+	 * numeric ids (the CT's own), never into other mounts (the image's,
+	 * inside the private area) */
 	vz_argv_add(&a, "-aHAXSx");
 	vz_argv_add(&a, "--numeric-ids");
 	vz_argv_add(&a, "--delete");
