@@ -20,10 +20,23 @@ ckpt_ct() {
 	expect_code 0 vzctl start "$id"
 }
 
+# start_counter ID: a loop inside counting in /tmp/count, its pid in
+# /tmp/counter.pid
+start_counter() {
+	in_ct "$1" 'sh -c '\''echo $$ > /tmp/counter.pid; i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done'\'' </dev/null >/dev/null 2>&1 &'
+}
+
+# expect_counts_on ID BEFORE WHAT: a moment later the counter is past BEFORE
+expect_counts_on() {
+	sleep 0.3
+	count_of "$1"
+	[ "$COUNT" -gt "$2" ] || fail "$3: counter $COUNT, $2 before"
+}
+
 # background workloads inside: a counting loop, a writer holding a file
 # open, memhog (16 MiB, dirtying 4 MiB/s)
 start_work() {
-	in_ct "$1" 'sh -c '\''echo $$ > /tmp/counter.pid; i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done'\'' </dev/null >/dev/null 2>&1 &'
+	start_counter "$1"
 	in_ct "$1" 'sh -c '\''echo $$ > /tmp/writer.pid; exec 3>>/root/log; while :; do echo x >&3; sleep 0.2; done'\'' </dev/null >/dev/null 2>&1 &'
 	in_ct "$1" 'memhog 16 4 /tmp/memhog </dev/null >/dev/null 2>&1 &'
 	wait_until 10 vzctl exec2 "$1" 'test -s /tmp/memhog && test -s /tmp/count' ||
@@ -169,9 +182,7 @@ test_a_failed_checkpoint_leaves_the_ct_running() {
 	expect_status 101 "exist mounted running"
 	[ ! -e "$(dump_of 101)" ] || fail "a failed dump left $(dump_of 101)"
 	[ -e "$(dump_of 101).fail/dump.log" ] || fail "no log of the failed dump"
-	sleep 0.5
-	count_of 101
-	[ "$COUNT" -gt "$before" ] || fail "the CT does not run on after the failed dump"
+	expect_counts_on 101 "$before" "the CT does not run on after the failed dump"
 	expect_code 0 vzctl stop 101 --fast
 }
 
@@ -191,9 +202,7 @@ test_a_failed_restore_keeps_the_dump_for_a_retry() {
 	expect_status 101 "exist unmounted down suspended"
 	hns ip link del venet101
 	expect_code 0 vzctl restore 101
-	sleep 0.3
-	count_of 101
-	[ "$COUNT" -gt "$before" ] || fail "counter $COUNT after the retry, $before before"
+	expect_counts_on 101 "$before" "after the retry"
 	expect_code 0 vzctl stop 101 --fast
 }
 
@@ -226,7 +235,7 @@ test_debian12_systemd_ct_checkpoint_and_restore() {
 	mk_debian_ct 101 debian-12-x86_64
 	expect_code 0 vzctl set 101 --ipadd 198.18.0.2 --save
 	expect_code 0 vzctl start 101 --wait
-	in_ct 101 'sh -c '\''i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done'\'' </dev/null >/dev/null 2>&1 &'
+	start_counter 101
 	sleep 0.5
 	count_of 101
 	local before=$COUNT
@@ -238,9 +247,7 @@ test_debian12_systemd_ct_checkpoint_and_restore() {
 	assert_match "$LAST_OUT" '^(running|degraded)$' "systemd after the restore"
 	in_ct 101 'systemctl show -p MainPID --value systemd-journald'
 	assert_eq "$LAST_OUT" "$jpid" "journald's pid"
-	sleep 0.3
-	count_of 101
-	[ "$COUNT" -gt "$before" ] || fail "counter $COUNT after the restore, $before before"
+	expect_counts_on 101 "$before" "after the restore"
 	# systemd still manages services
 	in_ct 101 'systemctl restart ssh && systemctl is-active ssh'
 	expect_code 0 vzctl stop 101
@@ -255,7 +262,7 @@ test_image_layout_ct_on_a_bridge_checkpoints_and_restores() {
 	expect_code 0 vzctl set 101 --netif_add eth0 --save
 	expect_code 0 vzctl set 101 --ifname eth0 --bridge br0 --ipadd 198.18.2.2/24 --save
 	expect_code 0 vzctl start 101
-	in_ct 101 'sh -c '\''echo $$ > /tmp/counter.pid; i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done'\'' </dev/null >/dev/null 2>&1 &'
+	start_counter 101
 	wait_until 5 vzctl exec2 101 'test -s /tmp/count' || fail "no counter"
 	in_ct 101 'cat /tmp/counter.pid'
 	local cpid=$LAST_OUT
@@ -264,9 +271,7 @@ test_image_layout_ct_on_a_bridge_checkpoints_and_restores() {
 	expect_code 0 vzctl chkpnt 101
 	expect_status 101 "exist unmounted down suspended"
 	expect_code 0 vzctl restore 101
-	sleep 0.3
-	count_of 101
-	[ "$COUNT" -gt "$before" ] || fail "counter $COUNT after the restore, $before before"
+	expect_counts_on 101 "$before" "after the restore"
 	in_ct 101 'cat /tmp/counter.pid'
 	assert_eq "$LAST_OUT" "$cpid" "the counter's pid"
 	# the veth is back on the bridge, up, with the CT's address
