@@ -159,7 +159,10 @@ test_vzlist_H_drops_header() {
 	expect_code 0 vzlist -a -H
 	assert_eq "$(grep -c . <<<"$with")" 4 "lines of vzlist -a"
 	assert_eq "$(grep -c . <<<"$LAST_OUT")" 3 "lines of vzlist -a -H"
-	assert_eq "$(tail -n +2 <<<"$with")" "$LAST_OUT" "vzlist -a without its header"
+	# NPROC of the running CT may change between the two calls (its init
+	# is still running its boot script), so that column is left out.
+	local strip='{ $2 = "-"; print }'
+	assert_eq "$(tail -n +2 <<<"$with" | awk "$strip")" "$(awk "$strip" <<<"$LAST_OUT")" "vzlist -a without its header"
 }
 
 test_vzlist_output_fields() {
