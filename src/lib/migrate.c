@@ -5,14 +5,17 @@
  * the dump, and a byte relay for CRIU's lazy pages. Until the destination
  * says the CT runs there, every failure leaves it running on the source. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -23,8 +26,10 @@
 
 #define PEER_TIMEOUT_MS (600 * 1000)
 #define LAZY_READY_MS (300 * 1000)
+#define LAZY_START_MS (30 * 1000)
 #define UFFD_SYSCTL "/proc/sys/vm/unprivileged_userfaultfd"
 #define VZ_HOOK_ENV "VZ_MIGRATE_HOOK"
+#define VZ_HOOK_ACTIONS "VZ_MIGRATE_HOOK_ACTIONS"
 
 static double now_s(void)
 {
@@ -298,6 +303,75 @@ static int rsync_to(const struct vz_mig_opts *o, const char *src, const char *ds
 	return rsync_wait(rsync_start(o, src, dst), src, s, err);
 }
 
+/* ---- the dump over the control session ---- */
+
+/* One file of the dump: "FILE size mode name" and its bytes. */
+static int send_file(struct peer *p, int dfd, const char *name, const struct stat *sb,
+		     struct vz_mig_stats *s, vz_error *err)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return vz_err_errno(err, VZ_MIG_E_COPY, errno, "cannot read the dump's %s", name);
+	char hdr[512];
+	int hl = snprintf(hdr, sizeof(hdr), "FILE %lld %o %s\n", (long long)sb->st_size,
+			  (unsigned)(sb->st_mode & 0777), name);
+	off_t left = sb->st_size;
+	int r = write_all(p->to, hdr, (size_t)hl) < 0 ? -1 : 0;
+	/* no more than the size announced: criu may still be writing its log */
+	while (!r && left > 0) {
+		ssize_t n = sendfile(p->to, fd, NULL, (size_t)(left > (1 << 30) ? (1 << 30) : left));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			r = -1;
+		else
+			left -= n;
+	}
+	close(fd);
+	if (r)
+		return vz_err_errno(err, VZ_MIG_E_CONNECT, errno, "cannot send the dump's %s", name);
+	s->bytes += (unsigned long long)hl + (unsigned long long)sb->st_size;
+	return 0;
+}
+
+/* The dump's own files (the pre-copy rounds' directories were sent each in
+ * its time) over the control session, so that no rsync has to start in
+ * the frozen window; FILESDONE is answered once all is written there. */
+static int send_dump(struct peer *p, const char *dir, struct vz_mig_stats *s, vz_error *err)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return vz_err_errno(err, VZ_MIG_E_COPY, errno, "%s", dir);
+	struct dirent *e;
+	int r = 0;
+	while (!r && (e = readdir(d))) {
+		struct stat sb;
+		char t[PATH_MAX];
+		if (fstatat(dirfd(d), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !(S_ISREG(sb.st_mode) || S_ISLNK(sb.st_mode)))
+			continue;
+		if (strpbrk(e->d_name, " \n")) {
+			r = vz_err(err, VZ_MIG_E_COPY, "the dump's file '%s' has an unsendable name",
+				   e->d_name);
+		} else if (S_ISREG(sb.st_mode)) {
+			r = send_file(p, dirfd(d), e->d_name, &sb, s, err);
+		} else {
+			/* criu's "parent", to the last pre-copy round */
+			ssize_t n = readlinkat(dirfd(d), e->d_name, t, sizeof(t) - 1);
+			if (n < 0)
+				continue;
+			t[n] = '\0';
+			char hdr[PATH_MAX + 300];
+			int hl = snprintf(hdr, sizeof(hdr), "LINK %s %s\n", e->d_name, t);
+			if (strchr(t, '\n') || write_all(p->to, hdr, (size_t)hl) < 0)
+				r = vz_err(err, VZ_MIG_E_CONNECT, "cannot send the dump's %s", e->d_name);
+			s->bytes += (unsigned long long)hl;
+		}
+	}
+	closedir(d);
+	return r ? r : ask(p, s, NULL, 0, err, "FILESDONE");
+}
+
 /* ---- the lazy pages relay ---- */
 
 /* a line read byte by byte: what follows it on fd is not ours to buffer */
@@ -502,9 +576,12 @@ static bool can_precopy(const vz_ctx *ctx)
 	return st == 0;
 }
 
-/* The hook criu runs at each action (--action-script): on post-dump it
- * asks the migrating vzmigrate, over RUN/CTID.hook, whether the dumped
- * CT may go (0) or must run on (1). Other actions pass. */
+/* The hook criu runs at each action (--action-script), talking to the
+ * migrating vzmigrate over RUN/CTID.hook: on pre-dump, once criu has
+ * started and probed the kernel, it asks for the CT to be frozen (the
+ * frozen window starts only then); on post-dump (stop-copy) it asks
+ * whether the dumped CT may go (0) or must run on (1). The actions to ask
+ * about are in VZ_HOOK_ACTIONS; others pass. */
 bool vz_migrate_is_cpt_hook(void)
 {
 	return getenv("CRTOOLS_SCRIPT_ACTION") && getenv(VZ_HOOK_ENV);
@@ -514,14 +591,22 @@ int vz_migrate_cpt_hook(void)
 {
 	const char *act = getenv("CRTOOLS_SCRIPT_ACTION");
 	const char *sock_path = getenv(VZ_HOOK_ENV);
-	if (!act || !sock_path || strcmp(act, "post-dump"))
+	const char *asked = getenv(VZ_HOOK_ACTIONS);
+	char what;
+	if (!act || !sock_path || !asked)
+		return 0;
+	if (!strcmp(act, "pre-dump") && strstr(asked, "pre-dump"))
+		what = 'F';
+	else if (!strcmp(act, "post-dump") && strstr(asked, "post-dump"))
+		what = 'D';
+	else
 		return 0;
 	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", sock_path);
 	char ans = '1';
 	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    write_all(s, "D", 1) == 1 && read_all(s, &ans, 1) != 1)
+	    write_all(s, &what, 1) == 1 && read_all(s, &ans, 1) != 1)
 		ans = '1';
 	if (s >= 0)
 		close(s);
@@ -533,7 +618,9 @@ struct dumper {
 	char *dir, *log, *hook_path;
 	int hook_listen, hook_conn;   /* stop-copy: criu waiting at post-dump */
 	int status_fd;                /* post-copy: a byte when the page server listens */
+	int pidfd;
 	int port;
+	bool lazy;
 };
 
 static void dumper_free(struct dumper *d)
@@ -544,23 +631,24 @@ static void dumper_free(struct dumper *d)
 		(void)unlink(d->hook_path);
 		free(d->hook_path);
 	}
-	if (d->hook_listen >= 0)
-		close(d->hook_listen);
-	if (d->hook_conn >= 0)
-		close(d->hook_conn);
-	if (d->status_fd >= 0)
-		close(d->status_fd);
+	int *fds[] = {&d->hook_listen, &d->hook_conn, &d->status_fd, &d->pidfd};
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+		if (*fds[i] >= 0) {
+			close(*fds[i]);
+			*fds[i] = -1;
+		}
 }
 
-/* Starts the final dump and waits until the CT is frozen and dumped:
- * post-copy, with its memory still on the CT's side for the page server;
- * stop-copy, held at post-dump by our hook. */
-static int dump_start(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opts *o, bool lazy,
-		      pid_t init, const char *parent, struct dumper *d, struct vz_conf *meta,
-		      vz_error *err)
+/* Starts the final dump, which comes back to us (dump_wait) when it is
+ * ready to freeze the CT and when the CT is dumped: post-copy, with its
+ * memory still on the CT's side for the page server; stop-copy, held at
+ * post-dump by our hook. */
+static int dump_start(vz_ctx *ctx, struct vz_ct *ct, bool lazy, pid_t init, const char *parent,
+		      const char *self, struct dumper *d, struct vz_conf *meta, vz_error *err)
 {
 	struct vz_argv a = {0};
-	int sfd[2] = {-1, -1}, r = 0;
+	int sfd[2] = {-1, -1};
+	d->lazy = lazy;
 	d->log = xasprintf("%s/dump.log", d->dir);
 	vz_cpt_dump_args(ctx, ct, init, d->dir, d->log, &a, meta);
 	if (parent) {
@@ -568,6 +656,16 @@ static int dump_start(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opts *o
 		vz_argv_add(&a, "--track-mem");
 		vz_argv_add(&a, "--prev-images-dir");
 		vz_argv_add(&a, "%s", parent);
+	}
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	d->hook_path = xasprintf("%s/%u.hook", ctx->run_dir, ct->ctid);
+	(void)unlink(d->hook_path);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->hook_path);
+	d->hook_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (d->hook_listen < 0 || bind(d->hook_listen, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(d->hook_listen, 2) < 0) {
+		vz_argv_free(&a);
+		return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "%s", d->hook_path);
 	}
 	if (lazy) {
 		d->port = free_port();
@@ -584,59 +682,74 @@ static int dump_start(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opts *o
 		vz_argv_add(&a, "--status-fd");
 		vz_argv_add(&a, "%d", sfd[1]);
 		vz_conf_set(meta, "LAZY", "yes");
-	} else {
-		struct sockaddr_un sa = {.sun_family = AF_UNIX};
-		d->hook_path = xasprintf("%s/%u.hook", ctx->run_dir, ct->ctid);
-		(void)unlink(d->hook_path);
-		snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", d->hook_path);
-		d->hook_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (d->hook_listen < 0 ||
-		    bind(d->hook_listen, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-		    listen(d->hook_listen, 1) < 0) {
-			vz_argv_free(&a);
-			return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "%s", d->hook_path);
-		}
-		/* criu runs the script itself, without a shell: the path of the
-		 * hook's socket goes in its environment, which criu passes on */
-		vz_argv_add(&a, "--action-script");
-		vz_argv_add(&a, "%s", o->self);
-		setenv(VZ_HOOK_ENV, d->hook_path, 1);
 	}
-	/* frozen by us first: criu, finding it so, spares its 100 ms poll */
-	{
-		vz_error e;
-		(void)vz_ct_cg_freeze(ctx, ct->ctid, true, &e);
-	}
+	/* criu runs the script itself, without a shell: the hook's socket
+	 * and what to ask go in its environment, which criu passes on */
+	vz_argv_add(&a, "--action-script");
+	vz_argv_add(&a, "%s", self);
+	setenv(VZ_HOOK_ENV, d->hook_path, 1);
+	setenv(VZ_HOOK_ACTIONS, lazy ? "pre-dump" : "pre-dump post-dump", 1);
 	d->pid = vz_criu_spawn(ctx, &a, lazy ? &sfd[1] : NULL, lazy ? 1 : 0, err);
 	unsetenv(VZ_HOOK_ENV);
+	unsetenv(VZ_HOOK_ACTIONS);
 	vz_argv_free(&a);
 	if (sfd[1] >= 0)
 		close(sfd[1]);
 	d->status_fd = sfd[0];
 	if (d->pid < 0)
 		return err->code ? err->code : VZ_MIG_E_SRCSTOP;
-	/* ready: a byte on the status fd, or our hook calling; criu exiting
-	 * first means the dump failed and the CT runs on */
-	int pfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
-	struct pollfd pf[2] = {{.fd = lazy ? d->status_fd : d->hook_listen, .events = POLLIN},
-			       {.fd = pfd, .events = POLLIN}};
-	int n = poll(pf, 2, LAZY_READY_MS);
-	if (pfd >= 0)
-		close(pfd);
-	char c;
-	if (n > 0 && pf[0].revents & POLLIN) {
-		if (lazy && read(d->status_fd, &c, 1) == 1)
+	d->pidfd = (int)syscall(SYS_pidfd_open, d->pid, 0);
+	return 0;
+}
+
+enum { DUMP_FROZEN = 1, DUMP_READY = 2 };
+
+/* Waits for the next step of the dump (*step): DUMP_FROZEN once criu is
+ * about to collect the CT and we froze it (criu, finding it frozen, spares
+ * its 100 ms poll of the freezer), DUMP_READY once the CT is dumped. criu
+ * exiting first means the dump failed and the CT runs on. */
+static int dump_wait(vz_ctx *ctx, struct vz_ct *ct, struct dumper *d, int *step, vz_error *err)
+{
+	struct pollfd pf[3] = {{.fd = d->hook_listen, .events = POLLIN},
+			       {.fd = d->pidfd, .events = POLLIN},
+			       {.fd = d->lazy ? d->status_fd : -1, .events = POLLIN}};
+	int n;
+	while ((n = poll(pf, 3, LAZY_READY_MS)) > 0 && !(pf[1].revents & POLLIN)) {
+		char c;
+		if (pf[2].revents & (POLLIN | POLLHUP)) {
+			if (read(d->status_fd, &c, 1) == 1) {
+				*step = DUMP_READY;
+				return 0;
+			}
+			break;
+		}
+		if (!(pf[0].revents & POLLIN))
+			continue;
+		int conn = accept4(d->hook_listen, NULL, NULL, SOCK_CLOEXEC);
+		if (conn < 0 || read_all(conn, &c, 1) != 1) {
+			if (conn >= 0)
+				close(conn);
+			continue;
+		}
+		if (c == 'D') {
+			d->hook_conn = conn;
+			*step = DUMP_READY;
 			return 0;
-		if (!lazy && (d->hook_conn = accept4(d->hook_listen, NULL, NULL, SOCK_CLOEXEC)) >= 0 &&
-		    read_all(d->hook_conn, &c, 1) == 1)
+		}
+		vz_error e;
+		bool ok = c == 'F' && vz_ct_cg_freeze(ctx, ct->ctid, true, &e) == 0;
+		(void)write_all(conn, ok ? "0" : "1", 1);
+		close(conn);
+		if (ok) {
+			*step = DUMP_FROZEN;
 			return 0;
+		}
 	}
 	if (n == 0)
 		kill(d->pid, SIGKILL);
 	int st = vz_criu_wait(d->pid, 60000);
 	d->pid = -1;
-	r = vz_criu_fail(err, VZ_MIG_E_SRCSTOP, ct->ctid, "checkpoint", n == 0 ? -1 : st, d->log);
-	return r;
+	return vz_criu_fail(err, VZ_MIG_E_SRCSTOP, ct->ctid, "checkpoint", n == 0 ? -1 : st, d->log);
 }
 
 /* ---- pre-copy ---- */
@@ -804,6 +917,17 @@ static void settle_fs(struct vz_ct *ct, bool freeze, bool *frozen)
 	}
 }
 
+/* The last changes of the CT's files, its file system settled for it. */
+static int sync_private(const struct vz_mig_opts *o, struct vz_ct *ct, const char *dst,
+			struct vz_mig_stats *s, bool *fsfrozen, vz_error *err)
+{
+	settle_fs(ct, true, fsfrozen);
+	int r = rsync_to(o, ct->private_dir, dst, s, err);
+	/* thawed at once: criu may yet write there (link remaps) */
+	settle_fs(ct, false, fsfrozen);
+	return r;
+}
+
 static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 {
 	struct mig *m = arg;
@@ -827,9 +951,9 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	struct vz_conf meta = {0};
 	struct vz_state st;
 	char reply[4096];
-	bool running = vz_state_read(ctx, ct->ctid, &st) == 1, fsfrozen = false;
+	bool running = vz_state_read(ctx, ct->ctid, &st) == 1, fsfrozen = false, ready = false;
 	pid_t pumper = -1;
-	int rep[2] = {-1, -1}, r;
+	int rep[2] = {-1, -1}, r, step = 0;
 	double t0 = now_s(), tf = 0;
 	_cleanup_free_ char *dst_priv = NULL, *dst_dump = NULL, *layer = NULL, *dst_layer = NULL;
 	_cleanup_free_ char *parent = NULL; /* the last pre-copy round */
@@ -940,31 +1064,34 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 		if (r)
 			goto fail;
 	}
-	/* online: the final dump; from here the CT is frozen */
+	/* online: the final dump; the CT is frozen from criu's pre-dump on */
 	progress(o, s, lazy ? "dumping (memory stays for post-copy)" : "dumping");
-	tf = now_s();
-	if ((r = dump_start(ctx, ct, o, lazy, st.init_pid, parent, &d, &meta, err)))
-		goto fail_resume; /* it froze the CT */
-	settle_fs(ct, true, &fsfrozen);
-	{
-		/* what changed in its files and the dump, side by side */
-		_cleanup_free_ char *mp = xasprintf("%s/vz-dump.conf", d.dir);
-		if ((r = vz_conf_save(&meta, mp, err)))
-			goto fail_resume;
-		progress(o, s, "copying the dump and what changed while frozen");
-		pid_t p1 = rsync_start(o, ct->private_dir, dst_priv);
-		pid_t p2 = rsync_start(o, d.dir, dst_dump);
-		vz_error e2;
-		r = rsync_wait(p1, ct->private_dir, s, err);
-		int r2 = rsync_wait(p2, d.dir, s, &e2);
-		if (!r && r2) {
-			*err = e2;
-			r = r2;
-		}
-	}
-	settle_fs(ct, false, &fsfrozen);
-	if (r)
+	bool synced = false;
+	if ((r = dump_start(ctx, ct, lazy, st.init_pid, parent, o->self, &d, &meta, err)) ||
+	    (r = dump_wait(ctx, ct, &d, &step, err)))
 		goto fail_resume;
+	tf = now_s();
+	if (step == DUMP_FROZEN) {
+		/* what changed in its files, while criu dumps its processes */
+		progress(o, s, "copying what changed while frozen");
+		synced = true;
+		if ((r = sync_private(o, ct, dst_priv, s, &fsfrozen, err)) ||
+		    (r = dump_wait(ctx, ct, &d, &step, err)))
+			goto fail_resume;
+	}
+	ready = true;
+	{
+		/* criu linked files open but deleted back into the CT's tree
+		 * (link remap): those go too */
+		_cleanup_free_ char *remap = xasprintf("%s/remap-fpath.img", d.dir);
+		_cleanup_free_ char *mp = xasprintf("%s/vz-dump.conf", d.dir);
+		if ((!synced || path_exists(remap)) &&
+		    (r = sync_private(o, ct, dst_priv, s, &fsfrozen, err)))
+			goto fail_resume;
+		progress(o, s, "copying the dump");
+		if ((r = vz_conf_save(&meta, mp, err)) || (r = send_dump(&ctl, d.dir, s, err)))
+			goto fail_resume;
+	}
 	if (lazy) {
 		if (pipe2(rep, O_CLOEXEC) < 0)
 			r = vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "pipe");
@@ -1035,6 +1162,13 @@ commit:
 fail_resume:
 	/* the destination does not run it: the CT runs on here */
 	settle_fs(ct, false, &fsfrozen);
+	/* a dump still under way is let finish: criu, killed with its code in
+	 * the CT's processes, would leave them broken */
+	while (d.pid > 0 && !ready) {
+		vz_error e;
+		if (dump_wait(ctx, ct, &d, &step, &e) || step == DUMP_READY)
+			ready = true;
+	}
 	if (pumper > 0) {
 		kill(pumper, SIGUSR1);
 		(void)waitpid(pumper, NULL, 0);
@@ -1143,6 +1277,7 @@ struct rcv {
 	pid_t lazy_pid;
 	struct vz_ct ct;
 	bool ct_loaded;
+	vz_error ferr; /* the first file of the dump that could not be written */
 };
 
 static void say(struct rcv *c, const char *fmt, ...)
@@ -1261,6 +1396,52 @@ static int rcv_conf(struct rcv *c, size_t n, vz_error *err)
 	return 0;
 }
 
+/* FILE size mode name + its bytes, or LINK name target: one file of the
+ * dump, answered only at FILESDONE. The bytes are read even when they
+ * cannot be written, so the session stays in step; -1: it broke off. */
+static int rcv_file(struct rcv *c, bool link, char *args)
+{
+	long long size = 0;
+	unsigned mode = 0600;
+	int off = 0;
+	const char *name = args, *target = NULL;
+	if (link) {
+		char *sp = strchr(args, ' ');
+		if (sp) {
+			*sp = '\0';
+			target = sp + 1;
+		}
+	} else if (sscanf(args, "%lld %o %n", &size, &mode, &off) == 2 && off > 0 && size >= 0) {
+		name = args + off;
+	} else {
+		return -1;
+	}
+	bool bad = !c->dump_dir || !*name || strchr(name, '/') || !strcmp(name, ".") ||
+		   !strcmp(name, "..") || (link && !target);
+	_cleanup_free_ char *path = bad ? NULL : xasprintf("%s/%s", c->dump_dir, name);
+	int fd = -1, e = bad ? EINVAL : 0;
+	if (path && link && symlink(target, path) < 0)
+		e = errno;
+	if (path && !link &&
+	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode & 0777)) < 0)
+		e = errno;
+	char buf[1 << 16];
+	while (size > 0) {
+		size_t n = fread(buf, 1, size > (long long)sizeof(buf) ? sizeof(buf) : (size_t)size,
+				 c->in);
+		if (n == 0)
+			break;
+		size -= (long long)n;
+		if (fd >= 0 && !e && write_all(fd, buf, n) < 0)
+			e = errno;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (e && !c->ferr.code)
+		vz_err_errno(&c->ferr, VZ_MIG_E_COPY, e, "cannot write the dump's %.100s", name);
+	return size > 0 ? -1 : 0;
+}
+
 static int rcv_restore(struct rcv *c, char *args, vz_error *err)
 {
 	int port = 0;
@@ -1278,21 +1459,31 @@ static int rcv_restore(struct rcv *c, char *args, vz_error *err)
 		vz_argv_add(&a, "-o");
 		vz_argv_add(&a, "%s/lazy-pages.log", c->dump_dir);
 		vz_argv_add(&a, "-v4");
-		c->lazy_pid = vz_criu_spawn(c->ctx, &a, NULL, 0, err);
+		/* a byte on the status fd once its socket listens */
+		int sfd[2];
+		if (pipe2(sfd, O_CLOEXEC) < 0) {
+			vz_argv_free(&a);
+			return vz_err_errno(err, VZ_MIG_E_DSTSTART, errno, "pipe");
+		}
+		vz_argv_add(&a, "--status-fd");
+		vz_argv_add(&a, "%d", sfd[1]);
+		c->lazy_pid = vz_criu_spawn(c->ctx, &a, &sfd[1], 1, err);
 		vz_argv_free(&a);
-		if (c->lazy_pid < 0)
+		close(sfd[1]);
+		if (c->lazy_pid < 0) {
+			close(sfd[0]);
 			return err->code;
-		/* its socket in the images directory must be there first */
-		_cleanup_free_ char *sk = xasprintf("%s/lazy-pages.socket", c->dump_dir);
-		for (int i = 0; i < 500 && !path_exists(sk); i++) {
-			struct timespec ts = {0, 10 * 1000 * 1000};
-			nanosleep(&ts, NULL);
-			if (waitpid(c->lazy_pid, NULL, WNOHANG) == c->lazy_pid) {
-				c->lazy_pid = -1;
-				_cleanup_free_ char *lg = xasprintf("%s/lazy-pages.log", c->dump_dir);
-				return vz_criu_fail(err, VZ_MIG_E_DSTSTART, c->ctid, "lazy-pages",
-						    1 << 8, lg);
-			}
+		}
+		struct pollfd pf = {.fd = sfd[0], .events = POLLIN};
+		char b;
+		bool up = poll(&pf, 1, LAZY_START_MS) == 1 && read(sfd[0], &b, 1) == 1;
+		close(sfd[0]);
+		if (!up) {
+			kill(c->lazy_pid, SIGKILL);
+			int st = vz_criu_wait(c->lazy_pid, 10000);
+			c->lazy_pid = -1;
+			_cleanup_free_ char *lg = xasprintf("%s/lazy-pages.log", c->dump_dir);
+			return vz_criu_fail(err, VZ_MIG_E_DSTSTART, c->ctid, "lazy-pages", st, lg);
 		}
 	}
 	/* The restored tasks open their userfaultfd inside the CT's user
@@ -1388,6 +1579,17 @@ int vz_migrate_receive(vz_ctx *ctx, unsigned ctid, vz_error *err)
 				say(&c, "OK");
 				continue;
 			}
+		} else if (!strcmp(line, "FILE") || !strcmp(line, "LINK")) {
+			if (rcv_file(&c, line[0] == 'L', args) == 0)
+				continue;
+			rr = vz_err(&e, VZ_MIG_E_CONNECT, "the dump was cut short");
+		} else if (!strcmp(line, "FILESDONE")) {
+			if (!c.ferr.code) {
+				say(&c, "OK");
+				continue;
+			}
+			e = c.ferr;
+			rr = e.code;
 		} else if (!strcmp(line, "RESTORE") && c.ct_loaded) {
 			if (!(rr = rcv_restore(&c, args, &e))) {
 				say(&c, "OK");
