@@ -7,6 +7,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,11 +20,13 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include "internal.h"
 
-#define CRIU_PREFIX_BIN "/usr/local/lib/vz/criu/criu"
+#define CRIU_PREFIX "/usr/local/lib/vz/criu"
+#define CRIU_PREFIX_BIN CRIU_PREFIX "/criu"
 #define CRIU_ROOT "/tmp/vz-criu-root"
 #define DUMP_META "vz-dump.conf"
 #define DUMP_CGROUPS "vz-cgroups"
@@ -75,45 +79,139 @@ char *vz_criu_bin(const vz_ctx *ctx)
  * is a /tmp as any (criu makes temporary files there as the CT's root). */
 static int shadow_root(const char *root)
 {
-	if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
-	    mount("vz-criu", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0 ||
+	if (mount("vz-criu", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") < 0 ||
 	    mkdir(CRIU_ROOT, 0755) < 0 || mount(root, CRIU_ROOT, NULL, MS_BIND | MS_REC, NULL) < 0)
 		return -1;
 	return 0;
 }
 
+/* criu keeps what it probed of the kernel (some 15 ms of work at every
+ * start) in /run/criu.kdat, but only where /run is a tmpfs. Where it is
+ * not, vz keeps a copy per boot and hands it to criu on a tmpfs /run of
+ * its own mount namespace. NULL: criu caches by itself, or cannot. */
+static char *kdat_seed_path(const vz_ctx *ctx)
+{
+	struct statfs sf;
+	if (statfs("/run", &sf) == 0 && sf.f_type == TMPFS_MAGIC)
+		return NULL;
+	_cleanup_free_ char *boot = read_file("/proc/sys/kernel/random/boot_id", NULL);
+	if (!boot)
+		return NULL;
+	boot[strcspn(boot, "\n")] = '\0';
+	return xasprintf("%s/criu.kdat.%s", ctx->run_dir, boot);
+}
+
+static int private_run(const char *seed, size_t len)
+{
+	if (mount("vz-criu-run", "/run", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+		  "mode=0755,size=1m") < 0)
+		return -1;
+	return seed ? write_file("/run/criu.kdat", seed, len, O_CREAT | O_TRUNC) : 0;
+}
+
+/* Makes this boot's copy of criu's cache once: criu run on an empty tmpfs
+ * /run, its criu.kdat taken from there. Best effort: without it criu
+ * probes at each start, as it does anyway where /run is no tmpfs. */
+void vz_criu_kdat_seed(const vz_ctx *ctx)
+{
+	_cleanup_free_ char *path = kdat_seed_path(ctx);
+	if (!path || path_exists(path) || mkdir_p(ctx->run_dir, 0755) < 0)
+		return;
+	_cleanup_free_ char *tmp = xasprintf("%s.tmp%d", path, (int)getpid());
+	int dfd = open(ctx->run_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0) {
+		struct vz_argv a = {0};
+		vz_error e;
+		vz_argv_add(&a, "check");
+		if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0 ||
+		    private_run(NULL, 0) < 0)
+			_exit(1);
+		pid_t c = vz_criu_spawn(ctx, &a, NULL, 0, &e);
+		size_t n = 0;
+		_cleanup_free_ char *kd = c > 0 && vz_criu_wait(c, 60000) == 0
+					  ? read_file("/run/criu.kdat", &n) : NULL;
+		int fd = kd ? openat(dfd, strrchr(tmp, '/') + 1, O_WRONLY | O_CREAT | O_EXCL, 0600)
+			    : -1;
+		bool ok = fd >= 0 && write_all(fd, kd, n) == (ssize_t)n && fsync(fd) == 0;
+		if (fd >= 0)
+			close(fd);
+		if (ok && renameat(dfd, strrchr(tmp, '/') + 1, dfd, strrchr(path, '/') + 1) == 0)
+			_exit(0);
+		(void)unlinkat(dfd, strrchr(tmp, '/') + 1, 0);
+		_exit(1);
+	}
+	close(dfd);
+	if (pid > 0)
+		(void)vz_criu_wait(pid, 90000);
+}
+
+bool vz_under_run(const char *path)
+{
+	return !strncmp(path, "/run/", 5);
+}
+
 pid_t vz_criu_spawn(const vz_ctx *ctx, const struct vz_argv *a, const int *keep, size_t nkeep,
 		    vz_error *err)
 {
-	return vz_criu_spawn_at(ctx, a, keep, nkeep, NULL, err);
+	return vz_criu_spawn_at(ctx, a, keep, nkeep, NULL, false, err);
 }
 
 /* Starts criu with a's arguments; the fds in keep stay open in it at the
- * same numbers, every other one is closed. root: see shadow_root. */
+ * same numbers, every other one is closed. root: see shadow_root.
+ * own_run: criu gets a /run of its own with this boot's copy of its cache
+ * (kdat_seed_path), for callers none of whose paths are under /run. */
 pid_t vz_criu_spawn_at(const vz_ctx *ctx, const struct vz_argv *a, const int *keep,
-		       size_t nkeep, const char *root, vz_error *err)
+		       size_t nkeep, const char *root, bool own_run, vz_error *err)
 {
 	_cleanup_free_ char *bin = vz_criu_bin(ctx);
+	_cleanup_free_ char *seed_path = own_run ? kdat_seed_path(ctx) : NULL;
+	size_t seed_len = 0;
+	_cleanup_free_ char *seed = seed_path ? read_file(seed_path, &seed_len) : NULL;
+	/* the private prefix's criu straight through its loader, as its
+	 * wrapper script does: no shell to start in a frozen window */
+	struct vz_argv pre = {0};
+	glob_t g = {0};
+	if (!strcmp(bin, CRIU_PREFIX_BIN) && access(CRIU_PREFIX "/usr/sbin/criu", X_OK) == 0 &&
+	    glob(CRIU_PREFIX "/usr/lib/*/ld-linux*.so.*", 0, NULL, &g) == 0 && g.gl_pathc > 0) {
+		_cleanup_free_ char *libdir = xstrdup(g.gl_pathv[0]);
+		*strrchr(libdir, '/') = '\0';
+		vz_argv_add(&pre, "%s", g.gl_pathv[0]);
+		vz_argv_add(&pre, "--library-path");
+		vz_argv_add(&pre, "%s", libdir);
+		vz_argv_add(&pre, CRIU_PREFIX "/usr/sbin/criu");
+	}
+	globfree(&g);
 	pid_t pid = fork();
 	if (pid < 0) {
 		vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
+		vz_argv_free(&pre);
 		return -1;
 	}
 	if (pid == 0) {
 		stdio_devnull(); /* criu logs into its -o file; what it prints is noise */
-		if (root && shadow_root(root) < 0)
+		if ((root || seed) && (unshare(CLONE_NEWNS) < 0 ||
+				       mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0))
+			_exit(126);
+		if ((root && shadow_root(root) < 0) || (seed && private_run(seed, seed_len) < 0))
 			_exit(126);
 		for (size_t i = 0; i < nkeep; i++)
 			(void)fcntl(keep[i], F_SETFD, 0);
 		close_fds_from(3, keep, nkeep);
 		signal(SIGPIPE, SIG_DFL);
-		char **argv = xcalloc(a->n + 2, sizeof(char *));
+		char **argv = xcalloc(pre.n + a->n + 2, sizeof(char *));
 		argv[0] = bin;
-		memcpy(argv + 1, a->v, a->n * sizeof(char *));
-		execvp(bin, argv);
+		if (pre.n)
+			memcpy(argv, pre.v, pre.n * sizeof(char *));
+		memcpy(argv + (pre.n ? pre.n : 1), a->v, a->n * sizeof(char *));
+		execvp(argv[0], argv);
 		fprintf(stderr, "cannot run %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
+	vz_argv_free(&pre);
 	return pid;
 }
 
@@ -432,7 +530,12 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 	struct vz_conf meta = {0};
 	_cleanup_free_ char *mp = xasprintf("%s/" DUMP_META, dir);
 	_cleanup_free_ char *log = xasprintf("%s/restore.log", dir);
-	_cleanup_free_ char *pidf = xasprintf("%s/%u.criu.pid", ctx->run_dir, ct->ctid);
+	/* criu may get a /run of its own (vz_criu_spawn_at): then its pid file
+	 * goes in the dump directory, which it sees in any mount namespace */
+	bool own_run = !vz_under_run(dir) && !vz_under_run(ct->root_dir);
+	_cleanup_free_ char *pidf = own_run && vz_under_run(ctx->run_dir)
+					    ? xasprintf("%s/restore.pid", dir)
+					    : xasprintf("%s/%u.criu.pid", ctx->run_dir, ct->ctid);
 	int master = -1, slave = -1, r;
 	char pts[64] = "";
 	ip->pid = ip->pidfd = ip->console = -1;
@@ -531,7 +634,8 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 	vz_argv_add(&a, "%s", pidf);
 	(void)unlink(pidf); /* criu opens it O_EXCL */
 	if (!r) {
-		pid_t pid = vz_criu_spawn_at(ctx, &a, &slave, 1, shadow ? ct->root_dir : NULL, err);
+		pid_t pid = vz_criu_spawn_at(ctx, &a, &slave, 1, shadow ? ct->root_dir : NULL,
+					     own_run, err);
 		int s = pid < 0 ? 0 : vz_criu_wait(pid, RESTORE_TIMEOUT_MS);
 		if (pid < 0)
 			r = err->code;
@@ -637,6 +741,7 @@ int vz_cpt_restore_locked(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_err
 	if (strtoul(id, NULL, 10) != ct->ctid)
 		return vz_err(err, VZ_E_RESTORE, "CT %u: %s is the dump of CT %s", ct->ctid, dir, id);
 	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Restoring the container from %s", dir);
+	vz_criu_kdat_seed(ctx);
 	return vz_ct_start_from(ctx, ct, dir, err);
 }
 

@@ -434,7 +434,10 @@ char *vz_criu_bin(const vz_ctx *ctx);
 pid_t vz_criu_spawn(const vz_ctx *ctx, const struct vz_argv *a, const int *keep, size_t nkeep,
 		    vz_error *err);
 pid_t vz_criu_spawn_at(const vz_ctx *ctx, const struct vz_argv *a, const int *keep,
-		       size_t nkeep, const char *root, vz_error *err);
+		       size_t nkeep, const char *root, bool own_run, vz_error *err);
+void vz_criu_kdat_seed(const vz_ctx *ctx);
+/* whether a path is under /run, which criu may get a tmpfs of its own on */
+bool vz_under_run(const char *path);
 /* wait status, or -1 when it ran out of time and was killed */
 int vz_criu_wait(pid_t pid, int ms);
 char *vz_criu_log_error(const char *log);

@@ -256,6 +256,11 @@ static pid_t rsync_start(const struct vz_mig_opts *o, const char *src, const cha
 	vz_argv_add(&a, "--numeric-ids");
 	vz_argv_add(&a, "--delete");
 	vz_argv_add(&a, "--inplace");
+	/* mtimes to the nanosecond: by default rsync takes a file of the same
+	 * size and second as unchanged, and the last pass, less than a second
+	 * after the first, would miss what the CT wrote in between (an image
+	 * file never changes size) */
+	vz_argv_add(&a, "--modify-window=-1");
 	vz_argv_add(&a, "-e");
 	if (o->netns) {
 		vz_argv_add(&a, "%s --rsh-netns %s", o->self, o->netns);
