@@ -1355,8 +1355,11 @@ static int rcv_hello(struct rcv *c, char *args, vz_error *err)
 		if (!path_exists(c->layer_dir))
 			c->layer_tmp = xasprintf("%s.incoming", c->layer_dir);
 	}
-	if (strstr(args, "online=1"))
+	if (strstr(args, "online=1")) {
 		vz_mig_pipe_size();
+		/* criu's cache of its kernel probe, before any frozen window */
+		vz_criu_kdat_seed(c->ctx);
+	}
 	return 0;
 }
 
@@ -1472,7 +1475,8 @@ static int rcv_restore(struct rcv *c, char *args, vz_error *err)
 		}
 		vz_argv_add(&a, "--status-fd");
 		vz_argv_add(&a, "%d", sfd[1]);
-		c->lazy_pid = vz_criu_spawn(c->ctx, &a, &sfd[1], 1, err);
+		c->lazy_pid = vz_criu_spawn_at(c->ctx, &a, &sfd[1], 1, NULL,
+					       !vz_under_run(c->dump_dir), err);
 		vz_argv_free(&a);
 		close(sfd[1]);
 		if (c->lazy_pid < 0) {
