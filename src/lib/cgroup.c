@@ -461,13 +461,16 @@ int vz_cg_freeze(const struct vz_cgroups *cg, const char *rel, bool freeze, vz_e
 		if (write_file(ctl, want, strlen(want), 0) < 0)
 			return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot write %s", ctl);
 		_cleanup_free_ char *ev = xasprintf("%s/cgroup.events", dir);
-		for (int t = 0; t < 1000; t++) { /* up to 10 s */
+		/* a few tasks freeze within a millisecond or so: short steps
+		 * first (a migration's frozen window waits on this), then 10 ms */
+		for (long t = 0, waited = 0; waited < 10000000000L; t++) { /* up to 10 s */
 			_cleanup_free_ char *st = read_file(v1 ? ctl : ev, NULL);
 			if (st && (v1 ? !strncmp(st, want, strlen(want))
 				      : (strstr(st, freeze ? "frozen 1" : "frozen 0") != NULL)))
 				return 0;
-			struct timespec ts = {0, 10 * 1000 * 1000};
+			struct timespec ts = {0, t < 20 ? 500 * 1000 : 10 * 1000 * 1000};
 			nanosleep(&ts, NULL);
+			waited += ts.tv_nsec;
 		}
 		return vz_err(err, VZ_E_SYSTEM, "%s did not become %s", dir, want);
 	}

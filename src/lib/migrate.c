@@ -626,6 +626,7 @@ struct dumper {
 	int pidfd;
 	int port;
 	bool lazy;
+	double frozen_at; /* when we began to freeze the CT */
 };
 
 static void dumper_free(struct dumper *d)
@@ -742,6 +743,7 @@ static int dump_wait(vz_ctx *ctx, struct vz_ct *ct, struct dumper *d, int *step,
 			return 0;
 		}
 		vz_error e;
+		d->frozen_at = now_s(); /* the window opens as the freezing starts */
 		bool ok = c == 'F' && vz_ct_cg_freeze(ctx, ct->ctid, true, &e) == 0;
 		(void)write_all(conn, ok ? "0" : "1", 1);
 		close(conn);
@@ -1075,7 +1077,7 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	if ((r = dump_start(ctx, ct, lazy, st.init_pid, parent, o->self, &d, &meta, err)) ||
 	    (r = dump_wait(ctx, ct, &d, &step, err)))
 		goto fail_resume;
-	tf = now_s();
+	tf = d.frozen_at > 0 ? d.frozen_at : now_s();
 	if (step == DUMP_FROZEN) {
 		/* what changed in its files, while criu dumps its processes */
 		progress(o, s, "copying what changed while frozen");
