@@ -532,7 +532,8 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 	_cleanup_free_ char *log = xasprintf("%s/restore.log", dir);
 	/* criu may get a /run of its own (vz_criu_spawn_at): then its pid file
 	 * goes in the dump directory, which it sees in any mount namespace */
-	bool own_run = !vz_under_run(dir) && !vz_under_run(ct->root_dir);
+	bool own_run = !vz_under_run(dir) && !vz_under_run(ct->root_dir) &&
+		       (!vz_under_run(ctx->run_dir) || access(dir, W_OK) == 0);
 	_cleanup_free_ char *pidf = own_run && vz_under_run(ctx->run_dir)
 					    ? xasprintf("%s/restore.pid", dir)
 					    : xasprintf("%s/%u.criu.pid", ctx->run_dir, ct->ctid);
