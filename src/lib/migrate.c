@@ -743,7 +743,8 @@ static int dump_wait(vz_ctx *ctx, struct vz_ct *ct, struct dumper *d, int *step,
 			return 0;
 		}
 		vz_error e;
-		d->frozen_at = now_s(); /* the window opens as the freezing starts */
+		if (c == 'F')
+			d->frozen_at = now_s(); /* the window opens as the freezing starts */
 		bool ok = c == 'F' && vz_ct_cg_freeze(ctx, ct->ctid, true, &e) == 0;
 		(void)write_all(conn, ok ? "0" : "1", 1);
 		close(conn);
@@ -954,7 +955,8 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	}
 	struct vz_mig_stats *s = m->s;
 	struct peer ctl = {.pid = -1, .to = -1, .from = -1}, relay = ctl;
-	struct dumper d = {.pid = -1, .hook_listen = -1, .hook_conn = -1, .status_fd = -1};
+	struct dumper d = {
+		.pid = -1, .hook_listen = -1, .hook_conn = -1, .status_fd = -1, .pidfd = -1};
 	struct vz_conf meta = {0};
 	struct vz_state st;
 	char reply[4096];
