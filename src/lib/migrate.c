@@ -960,7 +960,7 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	struct vz_conf meta = {0};
 	struct vz_state st;
 	char reply[4096];
-	bool running = vz_state_read(ctx, ct->ctid, &st) == 1, fsfrozen = false, ready = false;
+	bool running = vz_state_read(ctx, ct->ctid, &st) == 1, fsfrozen = false;
 	pid_t pumper = -1;
 	int rep[2] = {-1, -1}, r, step = 0;
 	double t0 = now_s(), tf = 0;
@@ -1088,7 +1088,6 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 		    (r = dump_wait(ctx, ct, &d, &step, err)))
 			goto fail_resume;
 	}
-	ready = true;
 	{
 		/* criu linked files open but deleted back into the CT's tree
 		 * (link remap): those go too */
@@ -1173,10 +1172,10 @@ fail_resume:
 	settle_fs(ct, false, &fsfrozen);
 	/* a dump still under way is let finish: criu, killed with its code in
 	 * the CT's processes, would leave them broken */
-	while (d.pid > 0 && !ready) {
+	while (d.pid > 0 && step != DUMP_READY) {
 		vz_error e;
-		if (dump_wait(ctx, ct, &d, &step, &e) || step == DUMP_READY)
-			ready = true;
+		if (dump_wait(ctx, ct, &d, &step, &e))
+			break;
 	}
 	if (pumper > 0) {
 		kill(pumper, SIGUSR1);
