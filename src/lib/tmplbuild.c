@@ -377,6 +377,15 @@ static void drop_stale(const char *dir)
 	closedir(d);
 }
 
+/* debootstrap's own words when a download failed (not a bad definition) */
+#define FETCH_ATTEMPTS 3
+static bool fetch_failed(const char *mirror, const char *msg)
+{
+	if (!strncmp(mirror, "file:", 5) || !strncmp(mirror, "copy:", 5))
+		return false; /* a local tree does not come back by waiting */
+	return strstr(msg, "Failed getting release") || strstr(msg, "Couldn't download");
+}
+
 static int build(vz_ctx *ctx, const char *name, struct vz_conf *def, const char *tmp,
 		 vz_error *err)
 {
@@ -413,7 +422,21 @@ static int build(vz_ctx *ctx, const char *name, struct vz_conf *def, const char 
 			"DEBIAN_FRONTEND=noninteractive", NULL};
 	vz_progress(ctx, "Building OS template %s: debootstrap %s from %s", name,
 		    vz_conf_get(def, "RELEASE"), mirror);
-	int r = run_step(ctx, "debootstrap", argv, NULL, NULL, envp, err);
+	int r;
+	for (int attempt = 1;; attempt++) {
+		r = run_step(ctx, "debootstrap", argv, NULL, NULL, envp, err);
+		if (!r || interrupted || attempt == FETCH_ATTEMPTS ||
+		    !fetch_failed(mirror, err->msg))
+			break;
+		/* a network mirror that failed to answer once may next time;
+		 * what was fetched stays in the package cache */
+		vz_progress(ctx, "Building OS template %s: %s; trying again (%d of %d)", name,
+			    err->msg, attempt + 1, FETCH_ATTEMPTS);
+		(void)rm_rf(root);
+		sleep((unsigned)(2 * attempt));
+		if (interrupted)
+			return vz_err(err, VZ_E_SYSTEM, "build of %s interrupted", name);
+	}
 	if (r)
 		return r;
 	const char *setup = vz_conf_get(def, "SETUP");

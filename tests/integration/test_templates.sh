@@ -292,6 +292,25 @@ test_a_failing_mirror_fails_the_build_cleanly_and_creates_no_ct() {
 	assert_contains "$LAST_ERR" "RELEASE" "the error names the bad key"
 }
 
+test_a_network_mirror_that_does_not_answer_is_tried_again_then_fails_cleanly() {
+	vzlist -a >/dev/null
+	# an address of the test range in a namespace with no route: nothing
+	# answers, and no packet leaves the machine
+	sed 's|^MIRROR=.*|MIRROR="http://198.18.0.1/debian"|' \
+		"$VZ_ROOT/etc/vz/templates/debian-12-x86_64-minimal.conf" \
+		>"$VZ_ROOT/etc/vz/templates/deadmirror-12.conf" || fail "cannot write the definition"
+	MIRROR_NS=vzt-$$-mirror
+	ip netns add "$MIRROR_NS" || fail "cannot create network namespace $MIRROR_NS"
+	trap 'ip netns del "$MIRROR_NS" 2>/dev/null' EXIT
+	expect_code 91 nsenter --net="/run/netns/$MIRROR_NS" "$VZ_BIN_DIR/vztmpl" build deadmirror-12
+	assert_contains "$LAST_OUT" "trying again (2 of 3)" "the progress"
+	assert_contains "$LAST_OUT" "trying again (3 of 3)" "the progress"
+	assert_contains "$LAST_ERR" "Failed getting release file" "the error"
+	local left
+	left=$(ls -A "$VZ_ROOT/vz/template/cache" "$VZ_ROOT/vz/template/layers" 2>/dev/null | grep -v -e '^$' -e ':$')
+	[ -z "$left" ] || fail "left behind: $left"
+}
+
 test_an_interrupted_build_leaves_nothing_to_trust() {
 	use_shared_templates
 	rm -f "$VZ_ROOT/vz/template"
