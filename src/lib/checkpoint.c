@@ -30,6 +30,7 @@
 #define CRIU_ROOT "/tmp/vz-criu-root"
 #define DUMP_META "vz-dump.conf"
 #define DUMP_CGROUPS "vz-cgroups"
+#define CG_YARD "cgyard" /* a subdirectory: the dump's copy skips it */
 #define DUMP_TIMEOUT_MS (300 * 1000)
 #define RESTORE_TIMEOUT_MS (300 * 1000)
 
@@ -341,6 +342,105 @@ static char *host_binds(pid_t init)
 }
 
 /* The criu dump arguments every kind of dump shares. */
+/* The name criu gives a hierarchy's directory in its cgroup yard:
+ * "unified" for v2, the controllers with "name=" dropped for v1. */
+static void yard_name(const struct vz_cg_hier *h, char *buf, size_t n)
+{
+	if (h->v2) {
+		snprintf(buf, n, "unified");
+		return;
+	}
+	_cleanup_free_ char *c = xstrdup(h->ctrls);
+	char *save = NULL;
+	size_t o = 0;
+	buf[0] = '\0';
+	for (char *w = strtok_r(c, ",", &save); w && o < n; w = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(w, "name=", 5))
+			w += 5;
+		o += (size_t)snprintf(buf + o, n - o, "%s%s", o ? "," : "", w);
+	}
+}
+
+/* Drops DIR's yard; a hierarchy criu had to mount there itself (one the
+ * links did not cover) is unmounted first. */
+static void yard_drop(const char *dir)
+{
+	_cleanup_free_ char *y = xasprintf("%s/" CG_YARD, dir);
+	DIR *d = opendir(y);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		struct stat sb;
+		if (de->d_name[0] == '.' ||
+		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", y, de->d_name);
+		if (S_ISDIR(sb.st_mode)) {
+			(void)umount2(p, MNT_DETACH);
+			(void)rmdir(p);
+		} else {
+			(void)unlink(p);
+		}
+	}
+	closedir(d);
+	(void)rmdir(y);
+}
+
+/* criu's cgroup yard as links to the host's own cgroup mounts, so criu
+ * mounts no hierarchy itself: a cgroup2 mount costs ~10 ms when none was
+ * made in the last moments, and a migration pays it inside its frozen
+ * window, once in the dump and once in the restore. For a dump every
+ * hierarchy the CT's init is in (pid) must be linked, or criu would not
+ * find it: then no yard, and criu mounts them as it does by default. */
+static void yard_make(const char *dir, pid_t pid, struct vz_argv *a)
+{
+	struct vz_cgroups cg;
+	vz_error e;
+	if (vz_cg_detect(&cg, &e))
+		return;
+	_cleanup_free_ char *y = xasprintf("%s/" CG_YARD, dir);
+	yard_drop(dir);
+	bool ok = mkdir(y, 0700) == 0;
+	for (size_t i = 0; ok && i < cg.n; i++) {
+		char name[512];
+		yard_name(&cg.h[i], name, sizeof(name));
+		_cleanup_free_ char *l = xasprintf("%s/%s", y, name);
+		ok = *name && symlink(cg.h[i].mnt, l) == 0;
+		/* a named hierarchy with controllers: criu's dump keeps "name=" */
+		if (ok && strstr(cg.h[i].ctrls, ",name=")) {
+			_cleanup_free_ char *l2 = xasprintf("%s/%s", y, cg.h[i].ctrls);
+			ok = symlink(cg.h[i].mnt, l2) == 0;
+		}
+	}
+	_cleanup_free_ char *pc = NULL;
+	if (ok && pid > 0) {
+		_cleanup_free_ char *f = xasprintf("/proc/%d/cgroup", (int)pid);
+		pc = read_file(f, NULL);
+		ok = pc != NULL;
+	}
+	char *save = NULL;
+	for (char *line = pc ? strtok_r(pc, "\n", &save) : NULL; ok && line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+		if (!c2)
+			continue;
+		*c2 = '\0';
+		const char *ctl = c1 + 1;
+		_cleanup_free_ char *l = xasprintf("%s/%s", y, !*ctl ? "unified"
+							     : !strncmp(ctl, "name=", 5) ? ctl + 5
+											  : ctl);
+		ok = access(l, F_OK) == 0;
+	}
+	vz_cg_free(&cg);
+	if (!ok) {
+		yard_drop(dir);
+		return;
+	}
+	vz_argv_add(a, "--cgroup-yard");
+	vz_argv_add(a, "%s", y);
+}
+
 void vz_cpt_dump_args(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const char *dir,
 		      const char *log, struct vz_argv *a, struct vz_conf *meta)
 {
@@ -357,6 +457,7 @@ void vz_cpt_dump_args(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const char *dir
 	vz_argv_add(a, "-v4");
 	/* the CT's own cgroups, frozen as a whole while dumped */
 	vz_argv_add(a, "--manage-cgroups");
+	yard_make(dir, init, a);
 	vz_ct_freeze_arg(ctx, ct->ctid, a);
 	if (vz_cg_detect(&cg, &e) == 0) {
 		_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
@@ -476,6 +577,7 @@ static int do_dump(vz_ctx *ctx, struct vz_ct *ct, const char *dir, bool leave_ru
 		r = err->code;
 	} else {
 		int s = vz_criu_wait(pid, DUMP_TIMEOUT_MS);
+		yard_drop(tmp);
 		if (s != 0) {
 			_cleanup_free_ char *flog = xasprintf("%s.fail/dump.log", dir);
 			dump_failed(tmp, dir);
@@ -576,6 +678,7 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 	/* full: the CT's whole cgroup tree back, empty slices too (systemd
 	 * watches their cgroup.events) */
 	vz_argv_add(&a, "--manage-cgroups=full");
+	yard_make(dir, 0, &a);
 	cgroup_root(ctx, ct, &a);
 	vz_argv_add(&a, "--file-locks");
 	vz_argv_add(&a, "--link-remap");
@@ -643,6 +746,7 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 		else if (s != 0)
 			r = vz_criu_fail(err, VZ_E_RESTORE, ct->ctid, "restore", s, log);
 	}
+	yard_drop(dir);
 	if (!r) {
 		_cleanup_free_ char *p = read_file(pidf, NULL);
 		ip->pid = p ? (pid_t)atoi(p) : -1;

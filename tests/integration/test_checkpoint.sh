@@ -91,9 +91,13 @@ test_chkpnt_and_restore_keep_pids_open_files_and_memory() {
 	expect_code 0 vzctl chkpnt 101
 	expect_status 101 "exist unmounted down suspended"
 	[ -e "$(dump_of 101)/inventory.img" ] || fail "no dump in $(dump_of 101)"
+	# criu worked through vz's cgroup yard (links to the host's cgroup
+	# mounts), which goes once criu is done
+	[ ! -e "$(dump_of 101)/cgyard" ] || fail "the cgroup yard was left in the dump"
 	expect_code 0 vzctl restore 101
 	expect_status 101 "exist mounted running"
 	expect_work_continues 101 "$before" "$1" "$2" "$3"
+	! grep -q cgyard /proc/self/mountinfo || fail "a cgroup yard is still mounted"
 	# the default dump is used up by the restore
 	[ ! -e "$(dump_of 101)" ] || fail "$(dump_of 101) is still there after the restore"
 	expect_code 0 hns ip route show 198.18.0.2
