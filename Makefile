@@ -89,10 +89,14 @@ asan:
 	$(MAKE) B=build-asan EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" all $(UNIT_BINS:build/%=build-asan/%)
 
-analyze:
+analyze: $(B)/vzconf_default.h $(B)/samples.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -Iinclude -Isrc/lib -D__linux__ \
 		--suppress=missingIncludeSystem src tests/unit
+	# checks and why some are left out: .clang-tidy
+	clang-tidy --quiet $(LIB_SRCS) $(wildcard src/tools/*.c) tests/memhog.c -- \
+		-std=gnu11 -D_GNU_SOURCE -DVZ_VERSION='"$(VERSION)"' -Iinclude -Isrc/lib -I$(B) \
+		$(PKG_CFLAGS)
 	$(MAKE) B=build-analyzer EXTRA_CFLAGS="-fanalyzer -O0" $(LIB_OBJS:build/%=build-analyzer/%) \
 		$(addprefix build-analyzer/,$(TOOLS))
 

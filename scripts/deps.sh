@@ -17,7 +17,7 @@ BUILD_PKGS=(
 	rsync openssh-client  # vzmigrate: the private area's copy, the peer over ssh
 )
 TEST_PKGS=(
-	libcmocka-dev cppcheck   # unit tests, static analysis
+	libcmocka-dev cppcheck clang-tidy   # unit tests, static analysis
 	lxc crun                 # reference runtimes the integration tests compare with
 	util-linux               # unshare, nsenter, mount, findmnt
 	procps                   # ps, pgrep, pkill

@@ -156,7 +156,7 @@ static int normalize_params(unsigned ctid, const struct vz_param *in, size_t n,
 int vz_ct_create(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
 		 vz_error *err)
 {
-	struct vz_param kv[MAX_PARAMS];
+	struct vz_param kv[MAX_PARAMS] = {{0}};
 	char vals[MAX_PARAMS][96];
 	if (normalize_params(ctid, o->params, o->nparams, kv, vals, err))
 		return err->code;
@@ -728,7 +728,7 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 	if (net && vz_netcfg_check(ctx, ctid, o, nc, err))
 		return err->code;
 	/* every value is checked before anything is applied or saved */
-	struct vz_param kv[MAX_PARAMS];
+	struct vz_param kv[MAX_PARAMS] = {{0}};
 	char vals[MAX_PARAMS][96];
 	if (normalize_params(ctid, o->params, o->nparams, kv, vals, err))
 		return err->code;
@@ -752,9 +752,10 @@ int vz_ct_set(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o, vz_error 
 		goto unlock;
 	const char *space = NULL, *inodes = NULL;
 	for (size_t i = 0; i < o->nparams; i++) {
-		if (!strcmp(kv[i].option, "DISKSPACE"))
+		const char *k = kv[i].option ? kv[i].option : ""; /* all set by normalize_params */
+		if (!strcmp(k, "DISKSPACE"))
 			space = kv[i].value;
-		else if (!strcmp(kv[i].option, "DISKINODES"))
+		else if (!strcmp(k, "DISKINODES"))
 			inodes = kv[i].value;
 	}
 	if ((space || inodes) && !o->save) {

@@ -1261,7 +1261,7 @@ int vz_migrate(vz_ctx *ctx, unsigned ctid, const struct vz_mig_opts *o, struct v
 		err->code = r == VZ_E_NOCONF ? VZ_MIG_E_NOTEXIST : VZ_MIG_E_USAGE;
 		return err->code;
 	}
-	if ((r = vz_lock_ct(ctx, ctid, "migrate", &lfd, err))) {
+	if (vz_lock_ct(ctx, ctid, "migrate", &lfd, err)) {
 		vz_ct_free(&ct);
 		err->code = VZ_MIG_E_LOCKED;
 		return err->code;
@@ -1511,9 +1511,8 @@ static int rcv_restore(struct rcv *c, char *args, vz_error *err)
 	return r;
 }
 
-static int rcv_commit(struct rcv *c, vz_error *err)
+static void rcv_commit(struct rcv *c)
 {
-	(void)err;
 	if (c->lazy_pid > 0) {
 		/* all pages are here once the source's dump is done */
 		(void)vz_criu_wait(c->lazy_pid, 60000);
@@ -1525,7 +1524,6 @@ static int rcv_commit(struct rcv *c, vz_error *err)
 		c->dump_dir = NULL;
 	}
 	c->done = true;
-	return 0;
 }
 
 static volatile sig_atomic_t rcv_stop;
@@ -1614,7 +1612,7 @@ int vz_migrate_receive(vz_ctx *ctx, unsigned ctid, vz_error *err)
 			}
 			e.code = VZ_MIG_E_DSTSTART;
 		} else if (!strcmp(line, "COMMIT")) {
-			rr = rcv_commit(&c, &e);
+			rcv_commit(&c);
 			say(&c, "OK");
 			continue;
 		} else if (!strcmp(line, "ABORT")) {

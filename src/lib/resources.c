@@ -288,11 +288,12 @@ static int norm_diskspace(const char *in, char *out, size_t n)
 {
 	char soft[64];
 	const char *hard = split_bl(in, soft, sizeof(soft));
-	uint64_t s, h;
-	if (strchr(in, ':') ? (!hard || parse_size(soft, 1024, &s) || parse_size(hard, 1024, &h))
-			    : parse_size(in, 1024, &h))
+	bool pair = strchr(in, ':') != NULL;
+	uint64_t s = 0, h = 0;
+	if (pair ? (!hard || parse_size(soft, 1024, &s) || parse_size(hard, 1024, &h))
+		 : parse_size(in, 1024, &h))
 		return -1;
-	if (!strchr(in, ':'))
+	if (!pair)
 		s = h;
 	if (h == NO_LIMIT || s == NO_LIMIT || s > h || h < 16ULL << 20)
 		return -1; /* an ext4 image smaller than 16 MB is of no use */
@@ -306,12 +307,12 @@ static int norm_diskinodes(const char *in, char *out, size_t n)
 {
 	char soft[32];
 	const char *hard = split_bl(in, soft, sizeof(soft));
-	uint64_t s, h;
-	if (strchr(in, ':') ? (!hard || parse_uint(soft, UINT32_MAX, &s) ||
-			       parse_uint(hard, UINT32_MAX, &h))
-			    : parse_uint(in, UINT32_MAX, &h))
+	bool pair = strchr(in, ':') != NULL;
+	uint64_t s = 0, h = 0;
+	if (pair ? (!hard || parse_uint(soft, UINT32_MAX, &s) || parse_uint(hard, UINT32_MAX, &h))
+		 : parse_uint(in, UINT32_MAX, &h))
 		return -1;
-	if (!strchr(in, ':'))
+	if (!pair)
 		s = h;
 	if (s > h || h < 1024)
 		return -1;
@@ -657,7 +658,7 @@ static int apply_ioweight(const struct vz_cgroups *cg, const char *rel,
 	static const char *const files[] = {"blkio.bfq.weight", "blkio.weight",
 					    "io.bfq.weight", "io.weight"};
 	char a[16];
-	snprintf(a, sizeof(a), "%llu", (unsigned long long)(20 + prio * 20));
+	snprintf(a, sizeof(a), "%llu", 20 + (unsigned long long)prio * 20);
 	for (int i = 0; i < 4; i++) {
 		_cleanup_free_ char *p = xasprintf("%s/%s/%s", h->mnt, rel, files[i]);
 		if (access(p, F_OK) == 0)
@@ -681,7 +682,7 @@ static int apply(const struct vz_cgroups *cg, const char *rel, const struct res_
 	bool want[ARRAY_SIZE(appliers)] = {false};
 	for (size_t i = 0; i < ARRAY_SIZE(params); i++) {
 		bool hit = keys == NULL && vz_ct_get(v->ct, v->ctx, params[i].key);
-		for (size_t k = 0; k < nkeys; k++)
+		for (size_t k = 0; keys && k < nkeys; k++)
 			hit |= !strcmp(keys[k].option, params[i].key);
 		if (hit)
 			want[params[i].group] = true;

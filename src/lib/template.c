@@ -42,7 +42,7 @@
 	X(archive_write_set_format_option)
 
 static struct {
-#define DECL(f) __typeof__(&f) f;
+#define DECL(f) __typeof__(&(f))(f);
 	ARCHIVE_FUNCS(DECL)
 #undef DECL
 } la;

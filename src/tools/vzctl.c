@@ -318,7 +318,7 @@ static int run(vz_ctx *ctx, const char *cmd, unsigned ctid, int argc, char **arg
 				      : !strcmp(cmd, "exec2") ? VZ_EXEC_SHELL_RC
 							      : VZ_EXEC_DIRECT;
 		int status = 0;
-		if ((r = vz_ct_exec(ctx, ctid, m, argv, &status, &err)))
+		if (vz_ct_exec(ctx, ctid, m, argv, &status, &err))
 			return fail(&err);
 		if (m == VZ_EXEC_SHELL && status != 0) {
 			fprintf(stderr, "%s: CT %u: command exited with status %d\n", prog, ctid,
@@ -341,14 +341,14 @@ static int run(vz_ctx *ctx, const char *cmd, unsigned ctid, int argc, char **arg
 			return usage_error("%s: unknown option", argv[0], VZ_E_BADOPT);
 		}
 		int status = 0;
-		if ((r = vz_ct_enter(ctx, ctid, exec_argv, &status, &err)))
+		if (vz_ct_enter(ctx, ctid, exec_argv, &status, &err))
 			return fail(&err);
 		return status;
 	}
 	if (!strcmp(cmd, "console")) {
 		if (argc >= 1)
 			return usage_error("%s: unknown option", argv[0], VZ_E_BADOPT);
-		if ((r = vz_ct_console(ctx, ctid, &err)))
+		if (vz_ct_console(ctx, ctid, &err))
 			return fail(&err);
 		return 0;
 	}
