@@ -341,7 +341,6 @@ static char *host_binds(pid_t init)
 	return out;
 }
 
-/* The criu dump arguments every kind of dump shares. */
 /* The name criu gives a hierarchy's directory in its cgroup yard:
  * "unified" for v2, the controllers with "name=" dropped for v1. */
 static void yard_name(const struct vz_cg_hier *h, char *buf, size_t n)
@@ -441,6 +440,7 @@ static void yard_make(const char *dir, pid_t pid, struct vz_argv *a)
 	vz_argv_add(a, "%s", y);
 }
 
+/* The criu dump arguments every kind of dump shares. */
 void vz_cpt_dump_args(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const char *dir,
 		      const char *log, struct vz_argv *a, struct vz_conf *meta)
 {
