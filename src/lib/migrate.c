@@ -296,7 +296,9 @@ static int rsync_wait(pid_t pid, const char *src, struct vz_mig_stats *s, vz_err
 		;
 	s->bytes += written_by(pid);
 	int st = vz_criu_wait(pid, -1);
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+	/* 24: files vanished while read; a running CT deletes files, and the
+	 * frozen pass deletes them on the destination too */
+	if (!WIFEXITED(st) || (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 24))
 		return vz_err(err, VZ_MIG_E_COPY, "cannot copy %s to the destination (rsync exit %d)",
 			      src, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	return 0;
