@@ -303,6 +303,7 @@ enum vz_mig_code {
 	VZ_MIG_E_NOTEXIST = 10, /* the CT does not exist here */
 	VZ_MIG_E_CONFIG = 15,   /* the config could not be applied there */
 	VZ_MIG_E_LOCKED = 20,   /* the CT is locked */
+	VZ_MIG_E_INTERRUPTED = 130, /* a signal (Ctrl-C) cancelled it before the CT moved */
 };
 enum vz_mig_strategy {
 	VZ_MIG_AUTO,      /* pre-copy where the kernel tracks dirty memory, else post-copy */
@@ -317,7 +318,8 @@ struct vz_mig_stats {
 	unsigned long long bytes;  /* sent and received over the wire */
 	unsigned rounds;         /* pre-copy rounds */
 	unsigned long long dirty_pages; /* left after the last pre-copy round */
-	char note[128];          /* why the strategy asked for was not used, or "" */
+	char note[256];          /* what the user must hear of (the strategy asked for
+	                          * not used, a late Ctrl-C), or "" */
 };
 struct vz_mig_opts {
 	const char *dest;        /* "[user@]host", reached with ssh */

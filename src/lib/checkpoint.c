@@ -194,6 +194,9 @@ pid_t vz_criu_spawn_at(const vz_ctx *ctx, const struct vz_argv *a, const int *ke
 	}
 	if (pid == 0) {
 		stdio_devnull(); /* criu logs into its -o file; what it prints is noise */
+		/* the terminal's Ctrl-C is for vz, which decides criu's end:
+		 * criu killed mid-dump leaves its code in the CT's processes */
+		(void)setpgid(0, 0);
 		if ((root || seed) && (unshare(CLONE_NEWNS) < 0 ||
 				       mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0))
 			_exit(126);
@@ -538,17 +541,6 @@ static void dump_failed(const char *tmp, const char *dir)
 		(void)rm_rf(tmp);
 }
 
-static int wait_monitor_gone(pid_t pid, int ms)
-{
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0)
-		return 0;
-	struct pollfd pf = {.fd = fd, .events = POLLIN};
-	int r = poll(&pf, 1, ms);
-	close(fd);
-	return r > 0 ? 0 : -1;
-}
-
 static int do_dump(vz_ctx *ctx, struct vz_ct *ct, const char *dir, bool leave_running,
 		   vz_error *err)
 {
@@ -592,7 +584,7 @@ static int do_dump(vz_ctx *ctx, struct vz_ct *ct, const char *dir, bool leave_ru
 		return r;
 	/* the CT's processes are gone; the monitor cleans up after them and
 	 * must be done before anyone restores */
-	if (!leave_running && wait_monitor_gone(st.monitor_pid, 15000) < 0)
+	if (!leave_running && !pid_gone_within(st.monitor_pid, 15000))
 		vz_log(ctx, ct->ctid, VZ_LOG_WARN, "CT %u: its monitor is slow to go", ct->ctid);
 	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Container was checkpointed");
 	return 0;
@@ -825,9 +817,18 @@ static int chkpnt_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	return vz_err(err, VZ_E_BADOPT, "unknown checkpoint action");
 }
 
+/* A checkpoint or restore runs to its end once begun: Ctrl-C then would
+ * leave the CT half dumped, or dumped with its dump nowhere vz knows. */
 int vz_ct_chkpnt(vz_ctx *ctx, unsigned ctid, const struct vz_cpt_opts *o, vz_error *err)
 {
-	return vz_ct_locked(ctx, ctid, "chkpnt", chkpnt_op, (void *)o, err);
+	struct vz_sigguard g;
+	vz_sigguard_on(&g);
+	int r = vz_ct_locked(ctx, ctid, "chkpnt", chkpnt_op, (void *)o, err);
+	if (vz_interrupted())
+		vz_log(ctx, ctid, VZ_LOG_WARN, "CT %u: interrupted: the checkpoint was let finish",
+		       ctid);
+	vz_sigguard_off(&g);
+	return r;
 }
 
 int vz_cpt_restore_locked(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_error *err)
@@ -870,5 +871,12 @@ static int restore_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 int vz_ct_restore(vz_ctx *ctx, unsigned ctid, const struct vz_cpt_opts *o, vz_error *err)
 {
 	struct vz_cpt_opts d = {0};
-	return vz_ct_locked(ctx, ctid, "restore", restore_op, (void *)(o ? o : &d), err);
+	struct vz_sigguard g;
+	vz_sigguard_on(&g);
+	int r = vz_ct_locked(ctx, ctid, "restore", restore_op, (void *)(o ? o : &d), err);
+	if (vz_interrupted())
+		vz_log(ctx, ctid, VZ_LOG_WARN, "CT %u: interrupted: the restore was let finish",
+		       ctid);
+	vz_sigguard_off(&g);
+	return r;
 }

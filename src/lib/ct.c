@@ -289,18 +289,6 @@ static bool is_running(vz_ctx *ctx, unsigned ctid, struct vz_state *st)
 	return vz_state_read(ctx, ctid, st ? st : &tmp) == 1;
 }
 
-/* Waits for a pid that is not our child to exit. */
-static bool wait_pid_gone(pid_t pid, int ms)
-{
-	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
-	if (fd < 0)
-		return true;
-	struct pollfd pf = {.fd = fd, .events = POLLIN};
-	int r = poll(&pf, 1, ms);
-	close(fd);
-	return r > 0;
-}
-
 /* A monitor that is going down finishes its cleanup before anyone starts
  * the CT again; one that died leaves it to us. */
 static void settle(vz_ctx *ctx, struct vz_ct *ct)
@@ -308,7 +296,7 @@ static void settle(vz_ctx *ctx, struct vz_ct *ct)
 	struct vz_state st;
 	if (vz_state_read(ctx, ct->ctid, &st) == 1)
 		return;
-	if (st.monitor_pid > 0 && !wait_pid_gone(st.monitor_pid, 15000))
+	if (st.monitor_pid > 0 && !pid_gone_within(st.monitor_pid, 15000))
 		return;
 	_cleanup_free_ char *path = vz_state_path(ctx, ct->ctid);
 	if (!path_exists(path))
@@ -500,21 +488,21 @@ static int do_stop(vz_ctx *ctx, struct vz_ct *ct, int flags, vz_error *err)
 		if (sig <= 0 || sig >= NSIG)
 			sig = SIGPWR;
 		if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) == 0)
-			gone = wait_pid_gone(st.init_pid, (int)ct->stop_timeout * 1000);
+			gone = pid_gone_within(st.init_pid, (int)ct->stop_timeout * 1000);
 		if (!gone)
 			vz_log(ctx, ct->ctid, VZ_LOG_WARN,
 			       "CT %u did not stop in %u s, killing it", ct->ctid, ct->stop_timeout);
 	}
 	if (!gone) {
 		(void)syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-		gone = wait_pid_gone(st.init_pid, 10000);
+		gone = pid_gone_within(st.init_pid, 10000);
 	}
 	close(pidfd);
 	if (!gone)
 		return vz_err(err, VZ_E_STOP, "CT %u: unable to stop: init does not exit",
 			      ct->ctid);
 	/* the monitor unmounts and removes the state; wait for it */
-	if (st.monitor_pid > 0 && !wait_pid_gone(st.monitor_pid, 30000))
+	if (st.monitor_pid > 0 && !pid_gone_within(st.monitor_pid, 30000))
 		return vz_err(err, VZ_E_STOP, "CT %u: its monitor (pid %d) does not finish",
 			      ct->ctid, (int)st.monitor_pid);
 	settle(ctx, ct);

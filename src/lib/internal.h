@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 #include "vz.h"
 
@@ -49,6 +51,21 @@ bool tty_raw(struct termios *saved);
 int send_fd(int sock, int fd);
 int recv_fd(int sock);
 int recv_fd_msg(int sock, char *buf, size_t len);
+/* While an operation must run to its end or undo itself (a checkpoint, a
+ * migration), SIGINT, SIGTERM, SIGHUP and SIGQUIT are noted instead of
+ * obeyed (SA_RESTART; poll() still returns EINTR); vz_interrupted() says
+ * whether one came. Guards do not nest. */
+struct vz_sigguard {
+	struct sigaction old[4];
+};
+void vz_sigguard_on(struct vz_sigguard *g);
+void vz_sigguard_off(struct vz_sigguard *g);
+bool vz_interrupted(void);
+/* poll() that goes on after a signal, for the time that was left */
+int poll_nointr(struct pollfd *pf, nfds_t n, int ms);
+/* Waits up to ms for a process, our child or not, to exit: true once it
+ * is gone (or was already). */
+bool pid_gone_within(pid_t pid, int ms);
 
 static inline void freep(void *p) { free(*(void **)p); }
 static inline void closep(int *fd) { if (*fd >= 0) close(*fd); }

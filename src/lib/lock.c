@@ -36,7 +36,8 @@ static int lock_file(vz_ctx *ctx, const char *path, const char *who,
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		long el = (now.tv_sec - start.tv_sec) * 1000 +
 			  (now.tv_nsec - start.tv_nsec) / 1000000;
-		if (el >= timeout_ms) {
+		/* a guarded operation waiting here has begun nothing yet */
+		if (el >= timeout_ms || vz_interrupted()) {
 			close(fd);
 			return vz_err(err, VZ_E_LOCKED, "%s is locked (%s)", who,
 				      *holder ? holder : "by another command");

@@ -45,6 +45,20 @@ static void progress(const struct vz_mig_opts *o, struct vz_mig_stats *s, const 
 		o->progress(s, o->progress_data);
 }
 
+/* A signal (Ctrl-C) before the destination runs the CT calls the
+ * migration off: the CT stays here as it was. Once it runs there, the
+ * migration is finished instead. */
+static int interrupted(vz_error *err)
+{
+	return vz_err(err, VZ_MIG_E_INTERRUPTED,
+		      "migration interrupted: the CT stays here as it was");
+}
+
+static int stop_asked(vz_error *err)
+{
+	return vz_interrupted() ? interrupted(err) : 0;
+}
+
 /* ---- reaching the destination ---- */
 
 /* single quotes for the remote shell ssh hands the command to */
@@ -137,6 +151,9 @@ static int peer_start(const struct vz_mig_opts *o, const struct vz_argv *args, s
 	pid_t pid = fork();
 	if (pid == 0) {
 		signal(SIGPIPE, SIG_DFL);
+		/* out of the terminal's reach: a Ctrl-C is for this side to
+		 * act on, and the destination hears of it from it */
+		(void)setpgid(0, 0);
 		if (dup2(a[0], 0) < 0 || dup2(b[1], 1) < 0)
 			_exit(127);
 		close_fds_from(3, NULL, 0);
@@ -198,7 +215,7 @@ static int ask(struct peer *p, struct vz_mig_stats *s, char *reply, size_t n, vz
 	s->bytes += (unsigned long long)len;
 	/* the destination may take long (a restore); never for ever */
 	struct pollfd pf = {.fd = p->from, .events = POLLIN};
-	if (!p->in || (fileno(p->in) >= 0 && poll(&pf, 1, PEER_TIMEOUT_MS) <= 0))
+	if (!p->in || (fileno(p->in) >= 0 && poll_nointr(&pf, 1, PEER_TIMEOUT_MS) <= 0))
 		return vz_err(err, VZ_MIG_E_CONNECT, "the destination does not answer");
 	char buf[4096];
 	if (!fgets(buf, sizeof(buf), p->in))
@@ -298,7 +315,10 @@ static int rsync_wait(pid_t pid, const char *src, struct vz_mig_stats *s, vz_err
 	int st = vz_criu_wait(pid, -1);
 	/* 24: files vanished while read; a running CT deletes files, and the
 	 * frozen pass deletes them on the destination too */
-	if (!WIFEXITED(st) || (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 24))
+	bool ok = WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 24);
+	if (!ok && vz_interrupted())
+		return interrupted(err); /* rsync got the terminal's Ctrl-C too */
+	if (!ok)
 		return vz_err(err, VZ_MIG_E_COPY, "cannot copy %s to the destination (rsync exit %d)",
 			      src, WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	return 0;
@@ -387,7 +407,7 @@ static ssize_t read_line(int fd, char *buf, size_t n)
 	size_t i = 0;
 	struct pollfd pf = {.fd = fd, .events = POLLIN};
 	while (i + 1 < n) {
-		if (poll(&pf, 1, PEER_TIMEOUT_MS) <= 0 || read(fd, buf + i, 1) != 1)
+		if (poll_nointr(&pf, 1, PEER_TIMEOUT_MS) <= 0 || read(fd, buf + i, 1) != 1)
 			return -1;
 		if (buf[i] == '\n')
 			break;
@@ -447,7 +467,7 @@ int vz_migrate_relay_listen(vz_error *err)
 		return vz_err_errno(err, VZ_MIG_E_CONNECT, errno, "relay");
 	}
 	struct pollfd pf = {.fd = l, .events = POLLIN};
-	int c = poll(&pf, 1, PEER_TIMEOUT_MS) > 0 ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : -1;
+	int c = poll_nointr(&pf, 1, PEER_TIMEOUT_MS) > 0 ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : -1;
 	close(l);
 	if (c < 0)
 		return vz_err(err, VZ_MIG_E_CONNECT, "relay: criu lazy-pages did not connect");
@@ -471,7 +491,7 @@ static void page_server_abort(int sock)
 	(void)write_all(sock, iov, sizeof(iov));
 	char c;
 	struct pollfd pf = {.fd = sock, .events = POLLIN};
-	if (poll(&pf, 1, 10000) > 0) /* until criu lets go of it */
+	if (poll_nointr(&pf, 1, 10000) > 0) /* until criu lets go of it */
 		(void)read(sock, &c, 1);
 }
 
@@ -722,7 +742,7 @@ static int dump_wait(vz_ctx *ctx, struct vz_ct *ct, struct dumper *d, int *step,
 			       {.fd = d->pidfd, .events = POLLIN},
 			       {.fd = d->lazy ? d->status_fd : -1, .events = POLLIN}};
 	int n;
-	while ((n = poll(pf, 3, LAZY_READY_MS)) > 0 && !(pf[1].revents & POLLIN)) {
+	while ((n = poll_nointr(pf, 3, LAZY_READY_MS)) > 0 && !(pf[1].revents & POLLIN)) {
 		char c;
 		if (pf[2].revents & (POLLIN | POLLHUP)) {
 			if (read(d->status_fd, &c, 1) == 1) {
@@ -860,7 +880,9 @@ static int precopy_rounds(vz_ctx *ctx, struct vz_ct *ct, const struct vz_mig_opt
 	long long prev = -1;
 	for (unsigned round = 1; round <= 8; round++) {
 		long long w = -1;
-		int r = precopy_round(ctx, ct, init, dir, round, *parent, &w, err);
+		int r = stop_asked(err);
+		if (!r)
+			r = precopy_round(ctx, ct, init, dir, round, *parent, &w, err);
 		if (r)
 			return r;
 		free(*parent);
@@ -1008,7 +1030,7 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	if ((r = ask(&ctl, s, reply, sizeof(reply), err, "HELLO %s %u online=%d lazy=%d layer=%s",
 		     VZ_VERSION, ct->ctid, o->online, lazy, layer ? layer : "-")))
 		goto fail;
-	if ((r = send_conf(&ctl, ct, s, reply, sizeof(reply), err)))
+	if ((r = send_conf(&ctl, ct, s, reply, sizeof(reply), err)) || (r = stop_asked(err)))
 		goto fail;
 	dst_priv = reply_get(reply, "private");
 	dst_dump = reply_get(reply, "dump");
@@ -1022,11 +1044,11 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 		progress(o, s, "copying the template layer");
 		_cleanup_free_ char *src = vz_storage_layer(ctx, ct);
 		if ((r = rsync_to(o, src, dst_layer, s, err)) ||
-		    (r = ask(&ctl, s, NULL, 0, err, "LAYERDONE")))
+		    (r = ask(&ctl, s, NULL, 0, err, "LAYERDONE")) || (r = stop_asked(err)))
 			goto fail;
 	}
 	progress(o, s, "copying the private area");
-	if ((r = rsync_to(o, ct->private_dir, dst_priv, s, err)))
+	if ((r = rsync_to(o, ct->private_dir, dst_priv, s, err)) || (r = stop_asked(err)))
 		goto fail;
 
 	if (!o->online) {
@@ -1039,7 +1061,7 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 			tf = now_s();
 		}
 		progress(o, s, "copying what changed");
-		if ((r = rsync_to(o, ct->private_dir, dst_priv, s, err)))
+		if ((r = rsync_to(o, ct->private_dir, dst_priv, s, err)) || (r = stop_asked(err)))
 			goto fail_restart;
 		if (running) {
 			progress(o, s, "starting on the destination");
@@ -1072,14 +1094,14 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 		vz_argv_free(&ra);
 		if (!r && read_line(relay.from, pl, sizeof(pl)) <= 0)
 			r = vz_err(err, VZ_MIG_E_CONNECT, "the destination's relay did not start");
-		if (r)
+		if (r || (r = stop_asked(err)))
 			goto fail;
 	}
 	/* online: the final dump; the CT is frozen from criu's pre-dump on */
 	progress(o, s, lazy ? "dumping (memory stays for post-copy)" : "dumping");
 	bool synced = false;
 	if ((r = dump_start(ctx, ct, lazy, st.init_pid, parent, o->self, &d, &meta, err)) ||
-	    (r = dump_wait(ctx, ct, &d, &step, err)))
+	    (r = dump_wait(ctx, ct, &d, &step, err)) || (r = stop_asked(err)))
 		goto fail_resume;
 	tf = d.frozen_at > 0 ? d.frozen_at : now_s();
 	if (step == DUMP_FROZEN) {
@@ -1087,7 +1109,7 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 		progress(o, s, "copying what changed while frozen");
 		synced = true;
 		if ((r = sync_private(o, ct, dst_priv, s, &fsfrozen, err)) ||
-		    (r = dump_wait(ctx, ct, &d, &step, err)))
+		    (r = dump_wait(ctx, ct, &d, &step, err)) || (r = stop_asked(err)))
 			goto fail_resume;
 	}
 	{
@@ -1099,7 +1121,8 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 		    (r = sync_private(o, ct, dst_priv, s, &fsfrozen, err)))
 			goto fail_resume;
 		progress(o, s, "copying the dump");
-		if ((r = vz_conf_save(&meta, mp, err)) || (r = send_dump(&ctl, d.dir, s, err)))
+		if ((r = vz_conf_save(&meta, mp, err)) || (r = send_dump(&ctl, d.dir, s, err)) ||
+		    (r = stop_asked(err)))
 			goto fail_resume;
 	}
 	if (lazy) {
@@ -1145,18 +1168,19 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 		goto out;
 	}
 	/* the monitor cleans up after the CT's dumped processes */
-	if (st.monitor_pid > 0) {
-		int pfd = (int)syscall(SYS_pidfd_open, st.monitor_pid, 0);
-		struct pollfd pf = {.fd = pfd, .events = POLLIN};
-		if (pfd >= 0) {
-			(void)poll(&pf, 1, 30000);
-			close(pfd);
-		}
-	}
+	if (st.monitor_pid > 0)
+		(void)pid_gone_within(st.monitor_pid, 30000);
 commit:
 	progress(o, s, "committing");
-	if ((r = ask(&ctl, s, NULL, 0, err, "COMMIT")))
+	if ((r = ask(&ctl, s, NULL, 0, err, "COMMIT"))) {
+		char why[sizeof(err->msg)];
+		snprintf(why, sizeof(why), "%s", err->msg);
+		r = vz_err(err, r,
+			   "CT %u: the destination did not confirm the end (%s): the CT may run "
+			   "there; what is here is kept, stopped",
+			   ct->ctid, why);
 		goto out;
+	}
 	peer_close(&ctl, false);
 	if (o->remove_src) {
 		if (vz_ct_destroy_locked(ctx, ct, err))
@@ -1268,7 +1292,18 @@ int vz_migrate(vz_ctx *ctx, unsigned ctid, const struct vz_mig_opts *o, struct v
 		err->code = VZ_MIG_E_LOCKED;
 		return err->code;
 	}
+	struct vz_sigguard g;
+	vz_sigguard_on(&g);
 	r = migrate_op(ctx, &ct, &m, err);
+	if (!r && vz_interrupted()) {
+		/* in the stats, as the tool keeps the log off a progress line */
+		static const char late[] =
+			"interrupted once it ran on the destination: the migration was finished";
+		size_t n = strlen(s->note);
+		snprintf(s->note + n, sizeof(s->note) - n, "%s%s", n ? "; " : "", late);
+		vz_log(ctx, ctid, VZ_LOG_WARN, "CT %u: %s", ctid, late);
+	}
+	vz_sigguard_off(&g);
 	vz_unlock(lfd);
 	vz_ct_free(&ct);
 	return r;
@@ -1282,6 +1317,7 @@ struct rcv {
 	FILE *in;
 	int out;
 	bool conf_written, done, cleaned;
+	bool lazy_running; /* restored, its memory on the way */
 	char *layer_tmp, *layer_dir;
 	char *dump_dir;
 	pid_t lazy_pid;
@@ -1490,7 +1526,7 @@ static int rcv_restore(struct rcv *c, char *args, vz_error *err)
 		}
 		struct pollfd pf = {.fd = sfd[0], .events = POLLIN};
 		char b;
-		bool up = poll(&pf, 1, LAZY_START_MS) == 1 && read(sfd[0], &b, 1) == 1;
+		bool up = poll_nointr(&pf, 1, LAZY_START_MS) == 1 && read(sfd[0], &b, 1) == 1;
 		close(sfd[0]);
 		if (!up) {
 			kill(c->lazy_pid, SIGKILL);
@@ -1604,6 +1640,7 @@ int vz_migrate_receive(vz_ctx *ctx, unsigned ctid, vz_error *err)
 			rr = e.code;
 		} else if (!strcmp(line, "RESTORE") && c.ct_loaded) {
 			if (!(rr = rcv_restore(&c, args, &e))) {
+				c.lazy_running = c.lazy_pid > 0;
 				say(&c, "OK");
 				continue;
 			}
@@ -1629,6 +1666,19 @@ int vz_migrate_receive(vz_ctx *ctx, unsigned ctid, vz_error *err)
 		say_err(&c, &e, e.code ? e.code : rr);
 		if (!strcmp(line, "HELLO"))
 			break; /* nothing was made: nothing to undo */
+	}
+	if (!c.done && !c.cleaned && c.lazy_running) {
+		/* the source went quiet (or this side was told to stop) after
+		 * the CT ran here: once all of its memory is here, the source's
+		 * criu ends its copy, and this one is the CT */
+		int st = vz_criu_wait(c.lazy_pid, 60000);
+		c.lazy_pid = -1;
+		if (st == 0) {
+			rcv_commit(&c);
+			vz_log(ctx, ctid, VZ_LOG_WARN,
+			       "CT %u: the source did not confirm, but all memory came: the CT runs here",
+			       ctid);
+		}
 	}
 	if (!c.done) {
 		if (!c.cleaned)

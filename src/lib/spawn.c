@@ -403,6 +403,9 @@ int vz_spawn_ct(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, vz_error
 		signal(SIGINT, SIG_IGN);
 		signal(SIGHUP, SIG_IGN);
 		signal(SIGPIPE, SIG_IGN);
+		/* a restore's signal guard is no business of the monitor's */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGQUIT, SIG_DFL);
 		char name[16];
 		snprintf(name, sizeof(name), "vzmon %u", ct->ctid);
 		(void)prctl(PR_SET_NAME, name, 0, 0, 0);

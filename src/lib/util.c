@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <linux/stat.h>
 #include <termios.h>
+#include <time.h>
 #include "internal.h"
 
 void *xmalloc(size_t n)
@@ -364,4 +365,63 @@ void stdio_devnull(void)
 		(void)dup2(fd, i); /* dup2 clears O_CLOEXEC on 0..2 */
 	if (fd > 2)
 		close(fd);
+}
+
+static const int guarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
+static volatile sig_atomic_t interrupted;
+
+static void note_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+void vz_sigguard_on(struct vz_sigguard *g)
+{
+	struct sigaction sa = {.sa_handler = note_signal, .sa_flags = SA_RESTART};
+	sigemptyset(&sa.sa_mask);
+	interrupted = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(guarded); i++)
+		(void)sigaction(guarded[i], &sa, &g->old[i]);
+}
+
+void vz_sigguard_off(struct vz_sigguard *g)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(guarded); i++)
+		(void)sigaction(guarded[i], &g->old[i], NULL);
+}
+
+bool vz_interrupted(void)
+{
+	return interrupted != 0;
+}
+
+int poll_nointr(struct pollfd *pf, nfds_t n, int ms)
+{
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int left = ms;
+		if (ms > 0) {
+			struct timespec t;
+			clock_gettime(CLOCK_MONOTONIC, &t);
+			long long spent = (t.tv_sec - t0.tv_sec) * 1000LL +
+					  (t.tv_nsec - t0.tv_nsec) / 1000000;
+			left = spent >= ms ? 0 : ms - (int)spent;
+		}
+		int r = poll(pf, n, left);
+		if (r >= 0 || errno != EINTR)
+			return r;
+	}
+}
+
+bool pid_gone_within(pid_t pid, int ms)
+{
+	int fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (fd < 0)
+		return true;
+	struct pollfd pf = {.fd = fd, .events = POLLIN};
+	int r = poll_nointr(&pf, 1, ms);
+	close(fd);
+	return r > 0;
 }

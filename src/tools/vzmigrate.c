@@ -32,7 +32,8 @@ static void usage(FILE *f)
 		"  -q, --quiet          no progress, no report\n"
 		"Exit codes: 0 done, 1 usage, 2 CT not running (--online), 4 cannot reach the\n"
 		"destination, 6 copy failed, 7 cannot start/restore there, 8 cannot stop or\n"
-		"checkpoint here, 9 CT exists there, 10 no such CT here, 20 CT locked.\n");
+		"checkpoint here, 9 CT exists there, 10 no such CT here, 20 CT locked,\n"
+		"130 interrupted before the CT ran there (it runs on here).\n");
 }
 
 static bool tty;

@@ -106,6 +106,29 @@ wait_until() {
 	done
 }
 
+# fg_job CMD...: CMD as a terminal runs its foreground job, in a process
+# group of its own with SIGINT at its default (a script's background job
+# has it ignored), so that `kill -INT -- -PID` is a Ctrl-C.
+fg_job() {
+	exec python3 -c 'import os, signal, sys
+os.setpgid(0, 0)
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+os.execvp(sys.argv[1], sys.argv[1:])' "$@"
+}
+
+# until_file TIMEOUT_S FILE [PATTERN]: waits (polling every 10 ms) until
+# FILE exists and, with PATTERN, has a line matching it
+until_file() {
+	local end=$((SECONDS + $1)) f=$2 pat=${3:-}
+	while [ $SECONDS -lt "$end" ]; do
+		if [ -e "$f" ] && { [ -z "$pat" ] || grep -q -- "$pat" "$f"; }; then
+			return 0
+		fi
+		sleep 0.01
+	done
+	return 1
+}
+
 # mk_ct ID [create options]: creates a CT from the busybox template.
 mk_ct() {
 	local id=$1; shift

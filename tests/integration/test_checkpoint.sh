@@ -190,6 +190,31 @@ test_a_failed_checkpoint_leaves_the_ct_running() {
 	expect_code 0 vzctl stop 101 --fast
 }
 
+# Ctrl-C (SIGINT to the process group, as a terminal sends it) while criu
+# dumps: the checkpoint runs to its end, since cut short it would leave the
+# CT half dumped, and the dump restores with the same processes.
+test_ctrl_c_during_chkpnt_lets_the_checkpoint_finish() {
+	net_setup
+	working_ct 101 198.18.0.2
+	# shellcheck disable=SC2086
+	set -- $PIDS
+	local before=$BEFORE d; d=$(scratch)
+	fg_job nsenter --net="/run/netns/$HOSTNS" "$VZ_BIN_DIR/vzctl" chkpnt 101 \
+		>"$d/out" 2>"$d/err" &
+	local job=$!
+	until_file 30 "$(dump_of 101).tmp/dump.log" || fail "criu did not start: $(cat "$d/err")"
+	kill -INT -- "-$job"
+	wait $job
+	local rc=$?
+	assert_eq "$rc" 0 "vzctl chkpnt's exit code ($(cat "$d/err"))"
+	grep -q "interrupted: the checkpoint was let finish" "$d/err" ||
+		fail "no word of the interruption: $(cat "$d/err")"
+	expect_status 101 "exist unmounted down suspended"
+	expect_code 0 vzctl restore 101
+	expect_work_continues 101 "$before" "$1" "$2" "$3"
+	expect_code 0 vzctl stop 101
+}
+
 test_a_failed_restore_keeps_the_dump_for_a_retry() {
 	net_setup
 	ckpt_ct 101 198.18.0.2

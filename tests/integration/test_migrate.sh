@@ -221,6 +221,68 @@ test_destination_dying_midway_leaves_the_ct_running_here() {
 	[ -z "$(mounts_under "$DROOT")" ] || umount -R "$DROOT/vz/root/101" 2>/dev/null
 }
 
+# vzmigrate as a terminal's foreground job (fg_job): `kill -INT -- -PID`
+# is the user's Ctrl-C
+fg_vzmigrate() {
+	fg_job nsenter --net="/run/netns/$HOSTNS" "$VZ_BIN_DIR/vzmigrate" "$@"
+}
+
+# Ctrl-C while the CT is frozen for its dump, before the destination runs
+# it: the migration is called off, and the CT runs on here as it was (same
+# processes, its IP answering: criu's network lock gone), nothing of it
+# left there.
+test_ctrl_c_before_the_ct_runs_there_calls_the_migration_off() {
+	mig_setup
+	mig_ct 101 198.18.0.2 128 8
+	memhog_pid 101
+	local d; d=$(scratch)
+	fg_vzmigrate --online --strategy stopcopy --dst-root "$DROOT" "netns:$DST" 101 \
+		>"$d/mig.out" 2>"$d/mig.err" &
+	local mig=$!
+	until_file 60 "$d/mig.err" "^copying what changed while frozen" ||
+		fail "no frozen phase: $(cat "$d/mig.err")"
+	kill -INT -- "-$mig"
+	wait $mig
+	local rc=$?
+	assert_eq "$rc" 130 "vzmigrate's exit code ($(tail -n1 "$d/mig.err"))"
+	grep -q "migration interrupted: the CT stays here as it was" "$d/mig.err" ||
+		fail "no word of the interruption: $(cat "$d/mig.err")"
+	expect_status 101 "exist mounted running"
+	expect_code 0 vzctl exec2 101 'cut -d" " -f1 /tmp/memhog; wc -l < /root/lines'
+	assert_eq "${LAST_OUT%%$'\n'*}" "$HPID" "memhog at the source"
+	local n=${LAST_OUT##*$'\n'}
+	sleep 0.5
+	expect_code 0 vzctl exec2 101 'wc -l < /root/lines'
+	[ "$LAST_OUT" -gt "$n" ] || fail "the CT does not run on at the source"
+	expect_code 0 hns busybox ping -c1 -W2 198.18.0.2
+	[ ! -e "$DROOT/etc/vz/conf/101.conf" ] || fail "the destination kept 101.conf"
+	[ -z "$(ls -A "$DROOT/vz/private" 2>/dev/null)" ] || fail "the destination kept a private area"
+	[ -z "$(mounts_under "$DROOT")" ] || fail "mounts left on the destination"
+	expect_code 0 vzctl stop 101 --fast
+}
+
+# Ctrl-C once the destination runs the CT, its memory still on the way
+# (post-copy): too late to call off, so the migration is finished, and the
+# CT is whole there.
+test_ctrl_c_once_the_ct_runs_there_finishes_the_migration() {
+	mig_setup
+	mig_ct 101 198.18.0.2 128 20
+	memhog_pid 101
+	local d; d=$(scratch)
+	fg_vzmigrate --online --strategy postcopy --dst-root "$DROOT" "netns:$DST" 101 \
+		>"$d/mig.out" 2>"$d/mig.err" &
+	local mig=$!
+	until_file 60 "$d/mig.err" "^memory follows on demand" ||
+		fail "no post-copy phase: $(cat "$d/mig.err")"
+	kill -INT -- "-$mig"
+	wait $mig
+	local rc=$?
+	assert_eq "$rc" 0 "vzmigrate's exit code ($(tail -n1 "$d/mig.err"))"
+	grep -q "interrupted once it ran on the destination: the migration was finished" \
+		"$d/mig.err" || fail "no word of the late interruption: $(cat "$d/mig.err")"
+	expect_ct_moved 101 198.18.0.2 "$HPID"
+}
+
 test_vzmigrate_bad_input_gives_clear_errors() {
 	mig_setup
 	expect_code 1 vzmigrate
