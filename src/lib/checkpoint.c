@@ -821,14 +821,7 @@ static int chkpnt_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
  * leave the CT half dumped, or dumped with its dump nowhere vz knows. */
 int vz_ct_chkpnt(vz_ctx *ctx, unsigned ctid, const struct vz_cpt_opts *o, vz_error *err)
 {
-	struct vz_sigguard g;
-	vz_sigguard_on(&g);
-	int r = vz_ct_locked(ctx, ctid, "chkpnt", chkpnt_op, (void *)o, err);
-	if (vz_interrupted())
-		vz_log(ctx, ctid, VZ_LOG_WARN, "CT %u: interrupted: the checkpoint was let finish",
-		       ctid);
-	vz_sigguard_off(&g);
-	return r;
+	return vz_ct_locked_guarded(ctx, ctid, "checkpoint", chkpnt_op, (void *)o, err);
 }
 
 int vz_cpt_restore_locked(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_error *err)
@@ -871,12 +864,5 @@ static int restore_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 int vz_ct_restore(vz_ctx *ctx, unsigned ctid, const struct vz_cpt_opts *o, vz_error *err)
 {
 	struct vz_cpt_opts d = {0};
-	struct vz_sigguard g;
-	vz_sigguard_on(&g);
-	int r = vz_ct_locked(ctx, ctid, "restore", restore_op, (void *)(o ? o : &d), err);
-	if (vz_interrupted())
-		vz_log(ctx, ctid, VZ_LOG_WARN, "CT %u: interrupted: the restore was let finish",
-		       ctid);
-	vz_sigguard_off(&g);
-	return r;
+	return vz_ct_locked_guarded(ctx, ctid, "restore", restore_op, (void *)(o ? o : &d), err);
 }

@@ -153,8 +153,8 @@ static int normalize_params(unsigned ctid, const struct vz_param *in, size_t n,
 	return 0;
 }
 
-int vz_ct_create(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
-		 vz_error *err)
+static int create_ct(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
+		     vz_error *err)
 {
 	struct vz_param kv[MAX_PARAMS] = {{0}};
 	char vals[MAX_PARAMS][96];
@@ -280,6 +280,18 @@ out:
 	free(layer);
 	vz_ct_free(&ct);
 	vz_unlock(lfd);
+	return r;
+}
+
+/* A Ctrl-C calls the copy into an image off (the area is removed); the
+ * rest of a create is short and runs to its end. */
+int vz_ct_create(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
+		 vz_error *err)
+{
+	struct vz_sigguard g;
+	vz_sigguard_on(&g);
+	int r = create_ct(ctx, ctid, o, err);
+	vz_sigguard_off(&g);
 	return r;
 }
 
@@ -424,6 +436,19 @@ int vz_ct_locked(vz_ctx *ctx, unsigned ctid, const char *what, vz_ct_fn fn, void
 		vz_unlock(lfd);
 	}
 	vz_ct_free(&ct);
+	return r;
+}
+
+int vz_ct_locked_guarded(vz_ctx *ctx, unsigned ctid, const char *what, vz_ct_fn fn,
+			 void *arg, vz_error *err)
+{
+	struct vz_sigguard g;
+	vz_sigguard_on(&g);
+	int r = vz_ct_locked(ctx, ctid, what, fn, arg, err);
+	if (!r && vz_interrupted())
+		vz_log(ctx, ctid, VZ_LOG_WARN, "CT %u: interrupted: the %s was let finish", ctid,
+		       what);
+	vz_sigguard_off(&g);
 	return r;
 }
 
@@ -623,7 +648,8 @@ int vz_ct_destroy_locked(vz_ctx *ctx, struct vz_ct *ct, vz_error *err)
 
 int vz_ct_destroy(vz_ctx *ctx, unsigned ctid, vz_error *err)
 {
-	return locked(ctx, ctid, "destroy", destroy_op, 0, 0, err);
+	struct int_op o = {destroy_op, 0, 0};
+	return vz_ct_locked_guarded(ctx, ctid, "destroy", run_int_op, &o, err);
 }
 
 int vz_ct_status(vz_ctx *ctx, unsigned ctid, struct vz_status *s, vz_error *err)

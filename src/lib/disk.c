@@ -153,7 +153,7 @@ int vz_ct_convert(vz_ctx *ctx, unsigned ctid, const char *layout, vz_error *err)
 	if (!layout || (strcmp(layout, "image") && strcmp(layout, "overlay")))
 		return vz_err(err, VZ_E_BADVALUE, "CT %u: --layout %.32s: overlay or image", ctid,
 			      layout ? layout : "(none)");
-	return vz_ct_locked(ctx, ctid, "convert", convert_op, (void *)layout, err);
+	return vz_ct_locked_guarded(ctx, ctid, "convert", convert_op, (void *)layout, err);
 }
 
 /* DISKSPACE/DISKINODES from `set`: grows the image (live when mounted);
@@ -229,5 +229,5 @@ static int compact_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 
 int vz_ct_compact(vz_ctx *ctx, unsigned ctid, unsigned long long *trimmed, vz_error *err)
 {
-	return vz_ct_locked(ctx, ctid, "compact", compact_op, trimmed, err);
+	return vz_ct_locked_guarded(ctx, ctid, "compact", compact_op, trimmed, err);
 }

@@ -54,7 +54,7 @@ int recv_fd_msg(int sock, char *buf, size_t len);
 /* While an operation must run to its end or undo itself (a checkpoint, a
  * migration), SIGINT, SIGTERM, SIGHUP and SIGQUIT are noted instead of
  * obeyed (SA_RESTART; poll() still returns EINTR); vz_interrupted() says
- * whether one came. Guards do not nest. */
+ * whether one came (until the guard is off). Guards do not nest. */
 struct vz_sigguard {
 	struct sigaction old[4];
 };
@@ -154,6 +154,10 @@ int vz_ct_load(vz_ctx *ctx, unsigned ctid, struct vz_ct *ct, vz_error *err);
 typedef int (*vz_ct_fn)(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err);
 int vz_ct_locked(vz_ctx *ctx, unsigned ctid, const char *what, vz_ct_fn fn, void *arg,
 		 vz_error *err);
+/* The same under a signal guard (vz_sigguard_on): for what must not be cut
+ * short once begun. Its tree copies stop at an interrupt and undo. */
+int vz_ct_locked_guarded(vz_ctx *ctx, unsigned ctid, const char *what, vz_ct_fn fn,
+			 void *arg, vz_error *err);
 void vz_ct_free(struct vz_ct *ct);
 
 /* ---- lock.c ---- */

@@ -191,7 +191,7 @@ int vz_ct_snapshot(vz_ctx *ctx, unsigned ctid, const char *name, char *uuid_out,
 	if (name && (!vz_conf_value_ok(name) || strlen(name) > 127))
 		return vz_err(err, VZ_E_BADVALUE, "CT %u: bad snapshot name", ctid);
 	struct taking t = {name, uuid_out, n};
-	return vz_ct_locked(ctx, ctid, "snapshot", snapshot_op, &t, err);
+	return vz_ct_locked_guarded(ctx, ctid, "snapshot", snapshot_op, &t, err);
 }
 
 /* Calls fn with each snapshot of the CT: its directory name (the UUID)
@@ -325,7 +325,7 @@ static int delete_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 
 int vz_ct_snapshot_delete(vz_ctx *ctx, unsigned ctid, const char *id, vz_error *err)
 {
-	return vz_ct_locked(ctx, ctid, "snapshot-delete", delete_op, (void *)id, err);
+	return vz_ct_locked_guarded(ctx, ctid, "snapshot-delete", delete_op, (void *)id, err);
 }
 
 /* PRIVATE.new gets the snapshot's files and the area's other contents

@@ -313,6 +313,11 @@ static int walk_tree(const char *top, walk_fn fn, void *data, vz_error *err)
 	if (la.archive_read_disk_open(d, top) != ARCHIVE_OK)
 		ret = vz_err(err, VZ_E_SYSTEM, "cannot read %s: %s", top, la.archive_error_string(d));
 	while (!ret) {
+		/* under a signal guard, Ctrl-C calls a copy off; the caller undoes */
+		if (vz_interrupted()) {
+			ret = vz_err(err, VZ_E_SYSTEM, "interrupted while copying %s", top);
+			break;
+		}
 		int r = la.archive_read_next_header2(d, e);
 		if (r == ARCHIVE_EOF)
 			break;

@@ -389,6 +389,7 @@ void vz_sigguard_off(struct vz_sigguard *g)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(guarded); i++)
 		(void)sigaction(guarded[i], &g->old[i], NULL);
+	interrupted = 0;
 }
 
 bool vz_interrupted(void)

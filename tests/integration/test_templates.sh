@@ -335,6 +335,36 @@ test_an_interrupted_build_leaves_nothing_to_trust() {
 	return 0
 }
 
+# Ctrl-C while a create fills an image from the template: the create is
+# called off, and nothing of the CT is left (no config, private area,
+# mount or loop device), so the same create then works.
+test_ctrl_c_while_a_create_fills_an_image_leaves_nothing() {
+	use_shared_templates
+	local d; d=$(scratch)
+	local tmp=$VZ_ROOT/vz/private/101.tmp
+	fg_job "$VZ_BIN_DIR/vzctl" create 101 --ostemplate debian-12-x86_64-minimal \
+		--layout image --diskspace 2G >"$d/out" 2>"$d/err" &
+	local job=$! end=$((SECONDS + 300))
+	# the image is mounted in the area being made once the copy begins
+	until mountpoint -q "$tmp/mnt"; do
+		[ $SECONDS -lt $end ] && kill -0 "$job" 2>/dev/null ||
+			fail "no copy into the image seen: $(cat "$d/err")"
+		sleep 0.01
+	done
+	kill -INT -- "-$job"
+	wait $job
+	local rc=$?
+	assert_eq "$rc" 3 "vzctl create's exit code ($(cat "$d/err"))"
+	grep -q "interrupted while copying" "$d/err" || fail "no word of the interruption: $(cat "$d/err")"
+	[ ! -e "$VZ_ROOT/etc/vz/conf/101.conf" ] || fail "the config was left"
+	[ -z "$(ls -A "$VZ_ROOT/vz/private")" ] || fail "left in private: $(ls -A "$VZ_ROOT/vz/private")"
+	[ -z "$(mounts_under "$VZ_ROOT")" ] || fail "mounts left: $(mounts_under "$VZ_ROOT")"
+	! grep -qs "$VZ_ROOT/" /sys/block/loop*/loop/backing_file || fail "a loop device was left"
+	expect_code 0 vzctl create 101 --ostemplate debian-12-x86_64-minimal --layout image \
+		--diskspace 2G
+	expect_code 0 vzctl destroy 101
+}
+
 test_console_gives_a_login_on_the_cts_console_and_detaches() {
 	mk_debian_ct 101 debian-12-x86_64-minimal --hostname cons
 	expect_code 0 vzctl set 101 --userpasswd root:Pw4console
