@@ -159,6 +159,24 @@ test_offline_migration_starts_the_ct_there_and_r_no_keeps_the_config_here() {
 	assert_eq "$(cat "$VZ_ROOT/.test/st")" "CTID 102 exist unmounted down" "status of 102 there"
 }
 
+# the CT runs on at the source as it was (memhog the same process, the
+# writer going on, its IP answering: no network lock left), and nothing of
+# it is on the destination
+expect_ct_stayed() {
+	local id=$1 ip=$2
+	expect_status "$id" "exist mounted running"
+	expect_code 0 vzctl exec2 "$id" 'wc -l < /root/lines'
+	local n=$LAST_OUT
+	sleep 0.5
+	expect_code 0 vzctl exec2 "$id" 'wc -l < /root/lines; cut -d" " -f1 /tmp/memhog'
+	[ "${LAST_OUT%%$'\n'*}" -gt "$n" ] || fail "the CT does not run on at the source"
+	assert_eq "${LAST_OUT##*$'\n'}" "$HPID" "memhog at the source"
+	expect_code 0 hns busybox ping -c1 -W2 "$ip"
+	[ ! -e "$DROOT/etc/vz/conf/$id.conf" ] || fail "the destination kept $id.conf"
+	[ -z "$(ls -A "$DROOT/vz/private" 2>/dev/null)" ] || fail "the destination kept a private area"
+	[ -z "$(mounts_under "$DROOT")" ] || fail "mounts left on the destination"
+}
+
 # A destination that cannot run the CT (its venet name is taken there):
 # the CT runs on at the source, the destination keeps nothing.
 refused_by_destination() {
@@ -169,17 +187,7 @@ refused_by_destination() {
 	in_ns "$DST" ip link add venet101 type veth peer name vzt-clash || fail "cannot take venet101"
 	expect_code 7 vzmigrate --online --strategy "$strategy" --dst-root "$DROOT" "netns:$DST" 101
 	assert_contains "$LAST_ERR" "restore" "the reason"
-	expect_status 101 "exist mounted running"
-	expect_code 0 vzctl exec2 101 'wc -l < /root/lines'
-	local n=$LAST_OUT
-	sleep 0.5
-	expect_code 0 vzctl exec2 101 'wc -l < /root/lines; cut -d" " -f1 /tmp/memhog'
-	[ "${LAST_OUT%%$'\n'*}" -gt "$n" ] || fail "the CT does not run on at the source"
-	assert_eq "${LAST_OUT##*$'\n'}" "$HPID" "memhog at the source"
-	expect_code 0 hns busybox ping -c1 -W2 198.18.0.2
-	[ ! -e "$DROOT/etc/vz/conf/101.conf" ] || fail "the destination kept 101.conf"
-	[ -z "$(ls -A "$DROOT/vz/private" 2>/dev/null)" ] || fail "the destination kept a private area"
-	[ -z "$(mounts_under "$DROOT")" ] || fail "mounts left on the destination"
+	expect_ct_stayed 101 198.18.0.2
 	expect_code 0 vzctl stop 101 --fast
 }
 test_postcopy_refused_by_the_destination_leaves_the_ct_running_here() {
@@ -227,37 +235,34 @@ fg_vzmigrate() {
 	fg_job nsenter --net="/run/netns/$HOSTNS" "$VZ_BIN_DIR/vzmigrate" "$@"
 }
 
+# mig_ctrl_c STRATEGY DIRTY PHASE: CT 101 (memhog, 128 MiB, dirtying DIRTY
+# MiB/s) migrating online with STRATEGY, and Ctrl-C once vzmigrate reports
+# PHASE; its exit code in RC, its stderr in the file MIGERR
+mig_ctrl_c() {
+	mig_setup
+	mig_ct 101 198.18.0.2 128 "$2"
+	memhog_pid 101
+	local d; d=$(scratch)
+	MIGERR=$d/mig.err
+	fg_vzmigrate --online --strategy "$1" --dst-root "$DROOT" "netns:$DST" 101 \
+		>"$d/mig.out" 2>"$MIGERR" &
+	local mig=$!
+	until_file 60 "$MIGERR" "^$3" || fail "no phase '$3': $(cat "$MIGERR")"
+	kill -INT -- "-$mig"
+	wait $mig
+	RC=$?
+}
+
 # Ctrl-C while the CT is frozen for its dump, before the destination runs
 # it: the migration is called off, and the CT runs on here as it was (same
 # processes, its IP answering: criu's network lock gone), nothing of it
 # left there.
 test_ctrl_c_before_the_ct_runs_there_calls_the_migration_off() {
-	mig_setup
-	mig_ct 101 198.18.0.2 128 8
-	memhog_pid 101
-	local d; d=$(scratch)
-	fg_vzmigrate --online --strategy stopcopy --dst-root "$DROOT" "netns:$DST" 101 \
-		>"$d/mig.out" 2>"$d/mig.err" &
-	local mig=$!
-	until_file 60 "$d/mig.err" "^copying what changed while frozen" ||
-		fail "no frozen phase: $(cat "$d/mig.err")"
-	kill -INT -- "-$mig"
-	wait $mig
-	local rc=$?
-	assert_eq "$rc" 130 "vzmigrate's exit code ($(tail -n1 "$d/mig.err"))"
-	grep -q "migration interrupted: the CT stays here as it was" "$d/mig.err" ||
-		fail "no word of the interruption: $(cat "$d/mig.err")"
-	expect_status 101 "exist mounted running"
-	expect_code 0 vzctl exec2 101 'cut -d" " -f1 /tmp/memhog; wc -l < /root/lines'
-	assert_eq "${LAST_OUT%%$'\n'*}" "$HPID" "memhog at the source"
-	local n=${LAST_OUT##*$'\n'}
-	sleep 0.5
-	expect_code 0 vzctl exec2 101 'wc -l < /root/lines'
-	[ "$LAST_OUT" -gt "$n" ] || fail "the CT does not run on at the source"
-	expect_code 0 hns busybox ping -c1 -W2 198.18.0.2
-	[ ! -e "$DROOT/etc/vz/conf/101.conf" ] || fail "the destination kept 101.conf"
-	[ -z "$(ls -A "$DROOT/vz/private" 2>/dev/null)" ] || fail "the destination kept a private area"
-	[ -z "$(mounts_under "$DROOT")" ] || fail "mounts left on the destination"
+	mig_ctrl_c stopcopy 8 "copying what changed while frozen"
+	assert_eq "$RC" 130 "vzmigrate's exit code ($(tail -n1 "$MIGERR"))"
+	grep -q "migration interrupted: the CT stays here as it was" "$MIGERR" ||
+		fail "no word of the interruption: $(cat "$MIGERR")"
+	expect_ct_stayed 101 198.18.0.2
 	expect_code 0 vzctl stop 101 --fast
 }
 
@@ -265,21 +270,10 @@ test_ctrl_c_before_the_ct_runs_there_calls_the_migration_off() {
 # (post-copy): too late to call off, so the migration is finished, and the
 # CT is whole there.
 test_ctrl_c_once_the_ct_runs_there_finishes_the_migration() {
-	mig_setup
-	mig_ct 101 198.18.0.2 128 20
-	memhog_pid 101
-	local d; d=$(scratch)
-	fg_vzmigrate --online --strategy postcopy --dst-root "$DROOT" "netns:$DST" 101 \
-		>"$d/mig.out" 2>"$d/mig.err" &
-	local mig=$!
-	until_file 60 "$d/mig.err" "^memory follows on demand" ||
-		fail "no post-copy phase: $(cat "$d/mig.err")"
-	kill -INT -- "-$mig"
-	wait $mig
-	local rc=$?
-	assert_eq "$rc" 0 "vzmigrate's exit code ($(tail -n1 "$d/mig.err"))"
+	mig_ctrl_c postcopy 20 "memory follows on demand"
+	assert_eq "$RC" 0 "vzmigrate's exit code ($(tail -n1 "$MIGERR"))"
 	grep -q "interrupted once it ran on the destination: the migration was finished" \
-		"$d/mig.err" || fail "no word of the late interruption: $(cat "$d/mig.err")"
+		"$MIGERR" || fail "no word of the late interruption: $(cat "$MIGERR")"
 	expect_ct_moved 101 198.18.0.2 "$HPID"
 }
 
