@@ -345,6 +345,10 @@ VZ_PUBLIC bool vz_migrate_is_cpt_hook(void);
 VZ_PUBLIC int vz_migrate_cpt_hook(void);
 /* Joins a network namespace (a name under /run/netns or a path). */
 VZ_PUBLIC int vz_mig_enter_netns(const char *netns);
+/* rsync's remote shell to a destination in a namespace (vzmigrate
+ * --rsh-netns): runs cmd there, to die with the rsync that started it.
+ * Returns only on failure, -1 with errno. */
+VZ_PUBLIC int vz_mig_rsh_netns(const char *netns, char *const cmd[]);
 
 VZ_PUBLIC const char *vz_version(void);
 

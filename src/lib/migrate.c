@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -87,6 +88,23 @@ static void split_opts(struct vz_argv *a, const char *opts)
 	char *save = NULL;
 	for (char *w = strtok_r(c, " \t", &save); w; w = strtok_r(NULL, " \t", &save))
 		vz_argv_add(a, "%s", w);
+}
+
+/* A child that must not outlive vzmigrate killed outright: a copy going
+ * on after the destination removed what it got would leave files there. */
+static void die_with_parent(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(127);
+}
+
+int vz_mig_rsh_netns(const char *netns, char *const cmd[])
+{
+	die_with_parent(getppid());
+	if (vz_mig_enter_netns(netns) < 0)
+		return -1;
+	execvp(cmd[0], cmd);
+	return -1;
 }
 
 /* Joins a network namespace given as a name (ip netns) or a path. */
@@ -290,8 +308,10 @@ static pid_t rsync_start(const struct vz_mig_opts *o, const char *src, const cha
 	vz_argv_add(&a, "%s/", src);
 	vz_argv_add(&a, "%s:%s/", o->netns ? "localhost" : o->dest, dst);
 	fflush(NULL);
+	pid_t self = getpid();
 	pid_t pid = fork();
 	if (pid == 0) {
+		die_with_parent(self);
 		int devnull = open("/dev/null", O_RDWR);
 		if (devnull >= 0)
 			(void)dup2(devnull, 0);
@@ -466,8 +486,12 @@ int vz_migrate_relay_listen(vz_error *err)
 		close(l);
 		return vz_err_errno(err, VZ_MIG_E_CONNECT, errno, "relay");
 	}
-	struct pollfd pf = {.fd = l, .events = POLLIN};
-	int c = poll_nointr(&pf, 1, PEER_TIMEOUT_MS) > 0 ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : -1;
+	/* the source says nothing before criu connects: stdin readable means
+	 * it is gone */
+	struct pollfd pf[2] = {{.fd = l, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
+	int c = poll_nointr(pf, 2, PEER_TIMEOUT_MS) > 0 && !pf[1].revents
+			? accept4(l, NULL, NULL, SOCK_CLOEXEC)
+			: -1;
 	close(l);
 	if (c < 0)
 		return vz_err(err, VZ_MIG_E_CONNECT, "relay: criu lazy-pages did not connect");
@@ -960,6 +984,82 @@ static int sync_private(const struct vz_mig_opts *o, struct vz_ct *ct, const cha
 	return r;
 }
 
+/* A child that outlives vzmigrate killed outright (SIGKILL, the OOM
+ * killer) while criu dumps: the CT, frozen by vz for criu (which leaves a
+ * cgroup frozen as it found it), would stay frozen and cut off by criu's
+ * network lock, or held for ever by a post-copy page server that no
+ * destination will ask. Told 'H' once the destination runs the CT (then
+ * criu ends the source's copy by itself) and 'D' when vzmigrate is done;
+ * at EOF before either it makes criu let go of the CT, waits for criu to
+ * end and thaws what vz froze. Returns the fd that tells it, or -1. */
+static int watchdog_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const struct dumper *d,
+			  pid_t *pid)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return -1;
+	unsigned long long start = proc_starttime(init);
+	*pid = fork();
+	if (*pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (*pid > 0) {
+		close(p[0]);
+		return p[1];
+	}
+	/* nothing of vzmigrate's held open: a peer must see it gone */
+	int keep[3] = {p[0], d->pidfd, ctx->log_fd};
+	close_fds_from(3, keep, ctx->log_fd >= 0 ? 3 : 2);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		(void)dup2(null, 0);
+		(void)dup2(null, 1);
+		close(null);
+	}
+	(void)setpgid(0, 0);
+	int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE};
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		signal(sigs[i], SIG_IGN);
+	char c = 0, b;
+	while (read(p[0], &b, 1) == 1)
+		c = b;
+	if (c == 'D' || c == 'H')
+		_exit(0);
+	struct pollfd pf = {.fd = d->pidfd, .events = POLLIN};
+	bool asked = false;
+	while (d->pidfd >= 0 && poll_nointr(&pf, 1, 200) == 0) {
+		int sock = d->lazy && !asked ? connect_local(d->port) : -1;
+		if (sock >= 0) {
+			page_server_abort(sock);
+			close(sock);
+			asked = true;
+		}
+	}
+	if (proc_starttime(init) == start && start) {
+		vz_error e;
+		bool fsfrozen = true;
+		settle_fs(ct, false, &fsfrozen);
+		(void)vz_ct_cg_freeze(ctx, ct->ctid, false, &e);
+		(void)vz_netlock_remove(init);
+		vz_log(ctx, ct->ctid, VZ_LOG_WARN,
+		       "CT %u: vzmigrate was killed while criu dumped it: it runs on here",
+		       ct->ctid);
+	}
+	_exit(0);
+}
+
+static void watchdog_tell(int *fd, char what)
+{
+	if (*fd >= 0)
+		(void)write_all(*fd, &what, 1);
+	if (what == 'D' && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+}
+
 static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 {
 	struct mig *m = arg;
@@ -985,8 +1085,8 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	struct vz_state st;
 	char reply[4096];
 	bool running = vz_state_read(ctx, ct->ctid, &st) == 1, fsfrozen = false;
-	pid_t pumper = -1;
-	int rep[2] = {-1, -1}, r, step = 0;
+	pid_t pumper = -1, wd = -1;
+	int rep[2] = {-1, -1}, r, step = 0, wd_fd = -1;
 	double t0 = now_s(), tf = 0;
 	_cleanup_free_ char *dst_priv = NULL, *dst_dump = NULL, *layer = NULL, *dst_layer = NULL;
 	_cleanup_free_ char *parent = NULL; /* the last pre-copy round */
@@ -1100,8 +1200,10 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	/* online: the final dump; the CT is frozen from criu's pre-dump on */
 	progress(o, s, lazy ? "dumping (memory stays for post-copy)" : "dumping");
 	bool synced = false;
-	if ((r = dump_start(ctx, ct, lazy, st.init_pid, parent, o->self, &d, &meta, err)) ||
-	    (r = dump_wait(ctx, ct, &d, &step, err)) || (r = stop_asked(err)))
+	r = dump_start(ctx, ct, lazy, st.init_pid, parent, o->self, &d, &meta, err);
+	if (!r)
+		wd_fd = watchdog_start(ctx, ct, st.init_pid, &d, &wd);
+	if (r || (r = dump_wait(ctx, ct, &d, &step, err)) || (r = stop_asked(err)))
 		goto fail_resume;
 	tf = d.frozen_at > 0 ? d.frozen_at : now_s();
 	if (step == DUMP_FROZEN) {
@@ -1132,6 +1234,8 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 			pumper = fork();
 			if (pumper == 0) {
 				close(rep[0]);
+				if (wd_fd >= 0)
+					close(wd_fd);
 				source_pump(d.port, relay.from, relay.to, rep[1]);
 				_exit(0);
 			}
@@ -1152,6 +1256,7 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	/* it runs there: the source's CT may go */
 	if (!lazy && write_all(d.hook_conn, "0", 1) < 0)
 		vz_log(ctx, ct->ctid, VZ_LOG_WARN, "the dump hook is gone");
+	watchdog_tell(&wd_fd, 'H');
 	progress(o, s, lazy ? "memory follows on demand" : "finishing");
 	int cs = vz_criu_wait(d.pid, -1);
 	d.pid = -1;
@@ -1245,6 +1350,9 @@ fail:
 			(void)ask(&ctl, s, NULL, 0, &e, "ABORT");
 	}
 out:
+	watchdog_tell(&wd_fd, 'D');
+	if (wd > 0)
+		(void)waitpid(wd, NULL, 0);
 	if (relay.pid > 0)
 		peer_close(&relay, !r);
 	if (pumper > 0) {

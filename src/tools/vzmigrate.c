@@ -60,12 +60,8 @@ static int rsh_netns(int argc, char **argv)
 		fprintf(stderr, "%s: --rsh-netns NS HOST CMD...\n", prog);
 		return VZ_MIG_E_USAGE;
 	}
-	if (vz_mig_enter_netns(argv[1]) < 0) {
-		fprintf(stderr, "%s: network namespace %s: %m\n", prog, argv[1]);
-		return VZ_MIG_E_CONNECT;
-	}
-	execvp(argv[3], argv + 3);
-	fprintf(stderr, "%s: cannot run %s: %m\n", prog, argv[3]);
+	(void)vz_mig_rsh_netns(argv[1], argv + 3);
+	fprintf(stderr, "%s: cannot run %s in network namespace %s: %m\n", prog, argv[3], argv[1]);
 	return VZ_MIG_E_CONNECT;
 }
 

@@ -277,6 +277,34 @@ test_ctrl_c_once_the_ct_runs_there_finishes_the_migration() {
 	expect_ct_moved 101 198.18.0.2 "$HPID"
 }
 
+# vzmigrate killed outright (SIGKILL: no handler runs) while the CT is
+# frozen for its dump: its watchdog lets criu resume the CT, thaws it and
+# lifts criu's network lock, so the CT runs on here; the destination,
+# left without a source, removes what it got.
+killed_while_frozen() {
+	mig_setup
+	mig_ct 101 198.18.0.2 64 8
+	memhog_pid 101
+	local d; d=$(scratch)
+	fg_vzmigrate --online --strategy "$1" --dst-root "$DROOT" "netns:$DST" 101 \
+		>"$d/mig.out" 2>"$d/mig.err" &
+	local mig=$!
+	until_file 60 "$d/mig.err" "^copying what changed while frozen" ||
+		fail "no frozen phase: $(cat "$d/mig.err")"
+	kill -KILL "$mig"
+	wait $mig
+	wait_until 30 vzctl exec2 101 true || fail "the CT stays frozen"
+	wait_until 30 test ! -e "$DROOT/etc/vz/conf/101.conf" || fail "the destination kept 101.conf"
+	expect_ct_stayed 101 198.18.0.2
+	expect_code 0 vzctl stop 101 --fast
+}
+test_postcopy_vzmigrate_killed_while_the_ct_is_frozen_leaves_it_running_here() {
+	killed_while_frozen postcopy
+}
+test_stopcopy_vzmigrate_killed_while_the_ct_is_frozen_leaves_it_running_here() {
+	killed_while_frozen stopcopy
+}
+
 test_vzmigrate_bad_input_gives_clear_errors() {
 	mig_setup
 	expect_code 1 vzmigrate
