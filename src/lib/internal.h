@@ -54,7 +54,7 @@ int recv_fd_msg(int sock, char *buf, size_t len);
 /* While an operation must run to its end or undo itself (a checkpoint, a
  * migration), SIGINT, SIGTERM, SIGHUP and SIGQUIT are noted instead of
  * obeyed (SA_RESTART; poll() still returns EINTR); vz_interrupted() says
- * whether one came (until the guard is off). Guards do not nest. */
+ * whether one came (until the outermost guard is off). Guards nest. */
 struct vz_sigguard {
 	struct sigaction old[4];
 };

@@ -241,12 +241,6 @@ static int def_load(vz_ctx *ctx, const char *name, struct vz_conf *def, vz_error
 
 /* ---- running the builders ---- */
 
-static volatile sig_atomic_t interrupted;
-static void on_signal(int sig)
-{
-	interrupted = sig;
-}
-
 /* Runs argv with output read line by line into the progress display; in
  * its own mount namespace (whatever it mounts goes with it), chrooted to
  * root when given, fed input on stdin. Keeps the last line for errors. */
@@ -297,10 +291,16 @@ static int run_step(vz_ctx *ctx, const char *what, char *const argv[], const cha
 	size_t len = 0;
 	bool killed = false;
 	for (;;) {
-		if (interrupted && !killed) {
+		if (vz_interrupted() && !killed) {
 			kill(-pid, SIGKILL);
 			killed = true;
 		}
+		/* a builder may be silent for long (a download): look again
+		 * for an interrupt at least every 200 ms */
+		struct pollfd pf = {.fd = out[0], .events = POLLIN};
+		int pr = poll(&pf, 1, 200);
+		if (pr == 0 || (pr < 0 && errno == EINTR))
+			continue;
 		ssize_t n = read(out[0], buf + len, sizeof(buf) - 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -329,9 +329,8 @@ static int run_step(vz_ctx *ctx, const char *what, char *const argv[], const cha
 			kill(-pid, SIGKILL);
 			killed = true;
 		}
-	if (interrupted)
-		return vz_err(err, VZ_E_SYSTEM, "%s interrupted (signal %d); nothing was kept",
-			      what, (int)interrupted);
+	if (vz_interrupted())
+		return vz_err(err, VZ_E_SYSTEM, "%s interrupted; nothing was kept", what);
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		return vz_err(err, VZ_E_NOTEMPLATE, "%s failed (%s %d): %s", what,
 			      WIFEXITED(st) ? "exit" : "signal",
@@ -425,7 +424,7 @@ static int build(vz_ctx *ctx, const char *name, struct vz_conf *def, const char 
 	int r;
 	for (int attempt = 1;; attempt++) {
 		r = run_step(ctx, "debootstrap", argv, NULL, NULL, envp, err);
-		if (!r || interrupted || attempt == FETCH_ATTEMPTS ||
+		if (!r || vz_interrupted() || attempt == FETCH_ATTEMPTS ||
 		    !fetch_failed(mirror, err->msg))
 			break;
 		/* a network mirror that failed to answer once may next time;
@@ -434,7 +433,7 @@ static int build(vz_ctx *ctx, const char *name, struct vz_conf *def, const char 
 			    err->msg, attempt + 1, FETCH_ATTEMPTS);
 		(void)rm_rf(root);
 		sleep((unsigned)(2 * attempt));
-		if (interrupted)
+		if (vz_interrupted())
 			return vz_err(err, VZ_E_SYSTEM, "build of %s interrupted", name);
 	}
 	if (r)
@@ -459,7 +458,7 @@ static int build(vz_ctx *ctx, const char *name, struct vz_conf *def, const char 
 		if ((r = run_step(ctx, "setup", sargv, root, script, senv, err)))
 			return r;
 	}
-	if (interrupted)
+	if (vz_interrupted())
 		return vz_err(err, VZ_E_SYSTEM, "build of %s interrupted", name);
 	_cleanup_free_ char *cache = xasprintf("%s/cache", ctx->template_dir);
 	_cleanup_free_ char *tarball = xasprintf("%s/%s.tar.zst", cache, name);
@@ -488,20 +487,14 @@ int vz_template_build_locked(vz_ctx *ctx, const char *name, vz_error *err)
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create %s", tmp);
 	}
 	/* Ctrl-C or a TERM: stop the builder, remove the half-made tree */
-	struct sigaction sa = {.sa_handler = on_signal}, oint, oterm, ohup;
-	sigemptyset(&sa.sa_mask);
-	interrupted = 0;
-	sigaction(SIGINT, &sa, &oint);
-	sigaction(SIGTERM, &sa, &oterm);
-	sigaction(SIGHUP, &sa, &ohup);
+	struct vz_sigguard g;
+	vz_sigguard_on(&g);
 	r = build(ctx, name, &def, tmp, err);
 	_cleanup_free_ char *root = xasprintf("%s/root", tmp);
 	if (!r)
 		r = vz_template_install_layer(ctx, name, root, NULL, err);
 	(void)rm_rf(tmp);
-	sigaction(SIGINT, &oint, NULL);
-	sigaction(SIGTERM, &oterm, NULL);
-	sigaction(SIGHUP, &ohup, NULL);
+	vz_sigguard_off(&g);
 	vz_conf_free(&def);
 	if (!r)
 		vz_progress(ctx, "OS template %s is built", name);

@@ -369,6 +369,7 @@ void stdio_devnull(void)
 
 static const int guarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 static volatile sig_atomic_t interrupted;
+static int guard_depth; /* a create may build its template: guards nest */
 
 static void note_signal(int sig)
 {
@@ -378,6 +379,8 @@ static void note_signal(int sig)
 
 void vz_sigguard_on(struct vz_sigguard *g)
 {
+	if (guard_depth++ > 0)
+		return;
 	struct sigaction sa = {.sa_handler = note_signal, .sa_flags = SA_RESTART};
 	sigemptyset(&sa.sa_mask);
 	interrupted = 0;
@@ -387,6 +390,8 @@ void vz_sigguard_on(struct vz_sigguard *g)
 
 void vz_sigguard_off(struct vz_sigguard *g)
 {
+	if (--guard_depth > 0)
+		return;
 	for (size_t i = 0; i < ARRAY_SIZE(guarded); i++)
 		(void)sigaction(guarded[i], &g->old[i], NULL);
 	interrupted = 0;
