@@ -39,8 +39,9 @@ static int lock_file(vz_ctx *ctx, const char *path, const char *who,
 		/* a guarded operation waiting here has begun nothing yet */
 		if (el >= timeout_ms || vz_interrupted()) {
 			close(fd);
-			return vz_err(err, VZ_E_LOCKED, "%s is locked (%s)", who,
-				      *holder ? holder : "by another command");
+			return vz_err(err, VZ_E_LOCKED, "%s is locked (%s)%s", who,
+				      *holder ? holder : "by another command",
+				      el < timeout_ms ? "; interrupted while waiting" : "");
 		}
 		if (!said && el > 1000) {
 			vz_log(ctx, 0, VZ_LOG_DEBUG, "%s is locked (%s), waiting", who, holder);
