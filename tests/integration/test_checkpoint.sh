@@ -160,7 +160,10 @@ test_chkpnt_suspend_freezes_and_resume_thaws() {
 	assert_contains "$LAST_ERR" "frozen" "exec into a frozen CT"
 	expect_code 0 vzctl chkpnt 101 --resume
 	wait_until 5 test "$(cat "$VZ_ROOT/vz/root/101/tmp/count")" -gt "$a" ||
-		fail "the counter did not go on after --resume"
+		fail "the counter did not go on after --resume ($a, now $(cat \
+			"$VZ_ROOT/vz/root/101/tmp/count"); freezer: $(cat \
+			/sys/fs/cgroup/freezer/*/101/freezer.state 2>/dev/null); status: $(vzctl \
+			status 101 2>&1); in it: $(vzctl exec2 101 'ps -o pid,stat,args' 2>&1 | tr '\n' ';'))"
 	# --dump saves and leaves the CT running
 	expect_code 0 vzctl chkpnt 101 --dump --dumpfile "$VZ_ROOT/d1"
 	expect_status 101 "exist mounted running"
