@@ -21,9 +21,11 @@ ckpt_ct() {
 }
 
 # start_counter ID: a loop inside counting in /tmp/count, its pid in
-# /tmp/counter.pid
+# /tmp/counter.pid. Each count is renamed into place: a plain "echo >"
+# truncates first, and a read (or a freeze) between truncate and write
+# saw an empty counter, which failed these tests twice in CI.
 start_counter() {
-	in_ct "$1" 'sh -c '\''echo $$ > /tmp/counter.pid; i=0; while :; do i=$((i+1)); echo $i > /tmp/count; sleep 0.1; done'\'' </dev/null >/dev/null 2>&1 &'
+	in_ct "$1" 'sh -c '\''echo $$ > /tmp/counter.pid; i=0; while :; do i=$((i+1)); echo $i > /tmp/count.new; mv -f /tmp/count.new /tmp/count; sleep 0.1; done'\'' </dev/null >/dev/null 2>&1 &'
 }
 
 # expect_counts_on ID BEFORE WHAT: a moment later the counter is past BEFORE
