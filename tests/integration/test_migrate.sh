@@ -305,6 +305,27 @@ test_stopcopy_vzmigrate_killed_while_the_ct_is_frozen_leaves_it_running_here() {
 	killed_while_frozen stopcopy
 }
 
+# Files come and go in the CT while its private area is copied live
+# (rsync lists a file, then finds it gone: its exit 24). That is no
+# failure: the pass while the CT is frozen brings the destination's tree
+# to what the CT has, vanished files removed there too.
+test_files_vanishing_during_the_live_copy_do_not_fail_the_migration() {
+	mig_setup
+	mig_ct 101 198.18.0.2
+	memhog_pid 101
+	# a big file first in rsync's list, then files each removed 20
+	# files after it was made: by the time rsync is past the big file,
+	# the small ones it listed are gone
+	expect_code 0 vzctl exec2 101 'mkdir /root/churn && head -c 16777216 /dev/urandom > /root/churn/a.big'
+	in_ct 101 'cd /root/churn && sh -c '\''echo $$ > /tmp/churn.pid; n=0; while :; do n=$((n+1)); echo $n > f$n; rm -f f$((n-20)); done'\'' </dev/null >/dev/null 2>&1 &'
+	wait_until 10 vzctl exec2 101 'ls /root/churn | grep -q ^f' || fail "the churn did not start"
+	expect_code 0 vzmigrate --online --strategy stopcopy --dst-root "$DROOT" "netns:$DST" 101
+	# rsync says so on stderr: the case this test is about did happen
+	assert_contains "$LAST_ERR" "vanished" "vzmigrate's stderr"
+	expect_code 0 dvzctl exec2 101 'kill $(cat /tmp/churn.pid)'
+	expect_ct_moved 101 198.18.0.2 "$HPID"
+}
+
 test_vzmigrate_bad_input_gives_clear_errors() {
 	mig_setup
 	expect_code 1 vzmigrate
