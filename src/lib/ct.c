@@ -190,6 +190,8 @@ static int create_ct(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
 		return vz_err(err, VZ_E_BADVALUE, "CT %u: invalid config name %.64s", ctid, sample);
 
 	int lfd = -1, ifd = -1, r;
+	uid_t base = 0;
+	bool allocated = false;
 	_cleanup_free_ char *pparent = NULL;
 	if ((r = vz_lock_ct(ctx, ctid, "create", &lfd, err)))
 		return r;
@@ -223,9 +225,13 @@ static int create_ct(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
 	}
 	if ((r = vz_lock_global(ctx, "idmap", &ifd, err)))
 		goto out;
-	uid_t base = 0;
 	if ((r = vz_idmap_alloc(ctx, ctid, &base, err)))
 		goto out;
+	allocated = base != 0;
+	if (!base)
+		vz_log(ctx, ctid, VZ_LOG_WARN,
+		       "CT %u is privileged (LOCAL_UID=0): its root is the host's root; "
+		       "for trusted users only", ctid);
 	char num[32];
 	vz_conf_set(&ct.conf, "OSTEMPLATE", tmpl);
 	vz_conf_set(&ct.conf, "VE_LAYOUT", layout);
@@ -276,6 +282,8 @@ static int create_ct(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
 	}
 	vz_log(ctx, ctid, VZ_LOG_INFO, "Container private area was created");
 out:
+	if (r && allocated)
+		vz_idmap_free(ctx, ctid, base);
 	vz_unlock(ifd);
 	free(layer);
 	vz_ct_free(&ct);
@@ -630,6 +638,8 @@ static int destroy_op(vz_ctx *ctx, struct vz_ct *ct, int a, int b, vz_error *err
 	if (rename(ct->conf_path, gone) < 0)
 		return vz_err_errno(err, VZ_E_DELETE, errno, "CT %u: cannot remove %s",
 				    ct->ctid, ct->conf_path);
+	/* its ids may go to the next CT, here or in another root */
+	vz_idmap_free(ctx, ct->ctid, ct->uid_base);
 	/* an old version of its template that only this CT stood on goes */
 	const char *t = vz_conf_get(&ct->conf, "OSTEMPLATE");
 	int tl;

@@ -229,7 +229,17 @@ long vz_cg_count_procs(const struct vz_cgroups *cg, const char *rel);
 char *vz_cg_rel(const vz_ctx *ctx, unsigned ctid);
 
 /* ---- idmap.c ---- */
+/* A range for a new CT (0: privileged, when vz.conf says LOCAL_UID="0"),
+ * registered host-wide until vz_idmap_free. */
 int vz_idmap_alloc(vz_ctx *ctx, unsigned ctid, uid_t *base, vz_error *err);
+/* Always a user namespace range (a migrated CT's). */
+int vz_idmap_alloc_range(vz_ctx *ctx, unsigned ctid, uid_t *base, vz_error *err);
+void vz_idmap_free(vz_ctx *ctx, unsigned ctid, uid_t base);
+/* Refuses a range that overlaps another user's subordinate ids. */
+int vz_idmap_check(unsigned ctid, uid_t base, vz_error *err);
+/* The registry's directory: VZ_IDMAP_DIR, vz.conf's IDMAP_DIR, or
+ * /var/lib/vz/idmap (host-wide on purpose: see idmap.c). */
+char *vz_idmap_dir(const vz_ctx *ctx);
 int vz_write_idmaps(pid_t pid, uid_t uid_base, gid_t gid_base, vz_error *err);
 
 /* ---- template.c ---- */
