@@ -839,6 +839,10 @@ int vz_cpt_restore_locked(vz_ctx *ctx, struct vz_ct *ct, const char *dir, vz_err
 	vz_conf_free(&meta);
 	if (strtoul(id, NULL, 10) != ct->ctid)
 		return vz_err(err, VZ_E_RESTORE, "CT %u: %s is the dump of CT %s", ct->ctid, dir, id);
+	/* a dump may come from elsewhere (a peer, a copy): nothing in it
+	 * chooses host paths, names or ids */
+	if ((r = vz_dump_check(ctx, ct, dir, err)))
+		return r;
 	vz_log(ctx, ct->ctid, VZ_LOG_INFO, "Restoring the container from %s", dir);
 	vz_criu_kdat_seed(ctx);
 	return vz_ct_start_from(ctx, ct, dir, err);

@@ -242,6 +242,15 @@ int vz_idmap_check(unsigned ctid, uid_t base, vz_error *err);
 char *vz_idmap_dir(const vz_ctx *ctx);
 int vz_write_idmaps(pid_t pid, uid_t uid_base, gid_t gid_base, vz_error *err);
 
+/* ---- peerinput.c: what a migration peer or a dump may choose ---- */
+/* The peer's config as taken here: whitelisted keys, local paths, a local
+ * id range (*base, registered: vz_idmap_free it if the CT is dropped). */
+int vz_peer_conf(vz_ctx *ctx, unsigned ctid, const struct vz_conf *in, struct vz_conf *out,
+		 uid_t *base, vz_error *err);
+/* Before a restore reads DIR: no link or file out of it, only vz's own
+ * binds, the host's interface names chosen here, the CT's local id map. */
+int vz_dump_check(vz_ctx *ctx, const struct vz_ct *ct, const char *dir, vz_error *err);
+
 /* ---- template.c ---- */
 /* Directory of the unpacked template, built on first use. */
 int vz_template_layer(vz_ctx *ctx, const char *name, char **dir, vz_error *err);
@@ -430,6 +439,8 @@ int vz_netcfg_check(vz_ctx *ctx, unsigned ctid, const struct vz_set_opts *o,
 int vz_netcfg_apply(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,
 		    const struct vz_netchange *nc, vz_error *err);
 void vz_netcfg_save(struct vz_ct *ct, const struct vz_netchange *nc);
+/* Another CT of this root that holds the address (config or live), else 0 */
+unsigned vz_netcfg_ip_owner(vz_ctx *ctx, unsigned self, const struct vz_ip *ip);
 /* At start, before init runs; at stop, what is left on the host. */
 int vz_netcfg_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init_pid, vz_error *err);
 void vz_netcfg_stop(vz_ctx *ctx, struct vz_ct *ct);

@@ -1429,6 +1429,8 @@ struct rcv {
 	char *layer_tmp, *layer_dir;
 	char *dump_dir;
 	pid_t lazy_pid;
+	uid_t uid_base; /* the range allocated here */
+	bool uid_registered;
 	struct vz_ct ct;
 	bool ct_loaded;
 	vz_error ferr; /* the first file of the dump that could not be written */
@@ -1480,6 +1482,8 @@ static void rcv_cleanup(struct rcv *c)
 		_cleanup_free_ char *cp = vz_ct_conf_path(c->ctx, c->ctid);
 		(void)unlink(cp);
 	}
+	if (c->uid_registered)
+		vz_idmap_free(c->ctx, c->ctid, c->uid_base);
 	if (c->layer_tmp)
 		(void)rm_rf(c->layer_tmp);
 	if (c->dump_dir)
@@ -1521,9 +1525,13 @@ static int rcv_conf(struct rcv *c, size_t n, vz_error *err)
 	if (fread(text, 1, n, c->in) != n)
 		return vz_err(err, VZ_MIG_E_CONNECT, "config cut short");
 	text[n] = '\0';
-	struct vz_conf conf = {0};
+	struct vz_conf peer = {0}, conf = {0};
 	_cleanup_free_ char *cp = vz_ct_conf_path(c->ctx, c->ctid);
-	int r = vz_conf_parse(&conf, text, "the CT's config", err);
+	int r = vz_conf_parse(&peer, text, "the CT's config", err);
+	/* what the peer may choose, with paths and ids chosen here */
+	if (!r && !(r = vz_peer_conf(c->ctx, c->ctid, &peer, &conf, &c->uid_base, err)))
+		c->uid_registered = c->uid_base != 0;
+	vz_conf_free(&peer);
 	if (!r) {
 		if (mkdir_p(c->ctx->conf_dir, 0755) < 0)
 			r = vz_err_errno(err, VZ_MIG_E_CONFIG, errno, "cannot create %s",
@@ -1602,6 +1610,12 @@ static int rcv_file(struct rcv *c, bool link, char *args)
 static int rcv_restore(struct rcv *c, char *args, vz_error *err)
 {
 	int port = 0;
+	/* the dump as the peer sent it is checked before any criu reads it */
+	int r = vz_dump_check(c->ctx, &c->ct, c->dump_dir, err);
+	if (r) {
+		err->code = VZ_MIG_E_DSTSTART;
+		return r;
+	}
 	if (sscanf(args, "lazy %d", &port) == 1) {
 		/* memory on demand from the source, through the relay */
 		struct vz_argv a = {0};
@@ -1649,7 +1663,7 @@ static int rcv_restore(struct rcv *c, char *args, vz_error *err)
 	 * allowed for the restore only (the uffd stays valid), then back. */
 	_cleanup_free_ char *uffd = port ? read_file(UFFD_SYSCTL, NULL) : NULL;
 	bool opened = uffd && uffd[0] == '0' && write_str(UFFD_SYSCTL, "1") == 0;
-	int r = vz_cpt_restore_locked(c->ctx, &c->ct, c->dump_dir, err);
+	r = vz_cpt_restore_locked(c->ctx, &c->ct, c->dump_dir, err);
 	if (opened)
 		(void)write_str(UFFD_SYSCTL, "0");
 	if (r)

@@ -676,3 +676,8 @@ int vz_netcfg_dhcp_live(vz_ctx *ctx, struct vz_ct *ct, const struct vz_netchange
 			      ct->ctid, ifn, st);
 	return 0;
 }
+
+unsigned vz_netcfg_ip_owner(vz_ctx *ctx, unsigned self, const struct vz_ip *ip)
+{
+	return ip_owner(ctx, self, ip);
+}
