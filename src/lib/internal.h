@@ -503,6 +503,8 @@ int vz_ct_destroy_locked(vz_ctx *ctx, struct vz_ct *ct, vz_error *err);
 int vz_netlock_remove(pid_t init_pid);
 /* migrate.c */
 void vz_mig_pipe_size(void);
+/* Puts the host's pipe-max-size back once no migration holds it. */
+void vz_mig_pipe_size_done(void);
 /* pages_written of a criu dump directory's stats-dump; -1 if unreadable */
 long long vz_mig_pages_written(const char *dir);
 int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,

@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
@@ -605,12 +606,82 @@ static int connect_local(int port)
 /* ---- the criu side on the source ---- */
 
 /* Lazy pages need pipes of a few MiB where criu cannot raise the limit
- * itself (no CAP_SYS_RESOURCE). */
+ * itself (no CAP_SYS_RESOURCE). The limit is the host's: raised while any
+ * migration (of any root) needs it, put back when the last one ends. The
+ * holders ("PID START" lines, dead ones dropped) and the value before are
+ * kept in PIPE_HOLD under its lock. */
+#define PIPE_MAX "/proc/sys/fs/pipe-max-size"
+#define PIPE_HOLD "/run/vz-pipe-max-size"
+#define PIPE_WANT 4194304UL
+static bool pipe_held;
+
+static void pipe_hold(bool take)
+{
+	int fd = open(PIPE_HOLD, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	while (flock(fd, LOCK_EX) < 0)
+		if (errno != EINTR) {
+			close(fd);
+			return;
+		}
+	char buf[8192];
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	unsigned long old = 0;
+	char out[8192];
+	size_t ol = 0, holders = 0;
+	char *save = NULL;
+	pid_t me = getpid();
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		long pid;
+		unsigned long long st;
+		if (!strncmp(l, "OLD ", 4)) {
+			old = strtoul(l + 4, NULL, 10);
+		} else if (sscanf(l, "%ld %llu", &pid, &st) == 2 && pid != me &&
+			   proc_starttime((pid_t)pid) == st && ol + 64 < sizeof(out)) {
+			ol += (size_t)snprintf(out + ol, sizeof(out) - ol, "%ld %llu\n", pid, st);
+			holders++;
+		}
+	}
+	_cleanup_free_ char *v = read_file(PIPE_MAX, NULL);
+	unsigned long cur = v ? strtoul(v, NULL, 10) : 0;
+	if (take) {
+		if (!holders)
+			old = 0;
+		if (cur && cur < PIPE_WANT && write_str(PIPE_MAX, "4194304") == 0)
+			old = cur;
+		ol += (size_t)snprintf(out + ol, sizeof(out) - ol, "%d %llu\n", (int)me,
+				       proc_starttime(me));
+		holders++;
+	} else if (!holders && old && cur == PIPE_WANT) {
+		/* the last one out: the host's own value back */
+		char ov[32];
+		snprintf(ov, sizeof(ov), "%lu", old);
+		(void)write_str(PIPE_MAX, ov);
+		old = 0;
+	}
+	char all[8300];
+	int al = snprintf(all, sizeof(all), "OLD %lu\n%s", holders ? old : 0UL, out);
+	if (ftruncate(fd, 0) == 0)
+		(void)pwrite(fd, all, (size_t)al, 0);
+	close(fd);
+}
+
 void vz_mig_pipe_size(void)
 {
-	_cleanup_free_ char *v = read_file("/proc/sys/fs/pipe-max-size", NULL);
-	if (v && strtoul(v, NULL, 10) < 4194304)
-		(void)write_str("/proc/sys/fs/pipe-max-size", "4194304");
+	if (pipe_held)
+		return;
+	pipe_hold(true);
+	pipe_held = true;
+}
+
+void vz_mig_pipe_size_done(void)
+{
+	if (!pipe_held)
+		return;
+	pipe_hold(false);
+	pipe_held = false;
 }
 
 /* Whether this kernel and criu track dirty memory (soft-dirty): pre-copy. */
@@ -1412,6 +1483,7 @@ int vz_migrate(vz_ctx *ctx, unsigned ctid, const struct vz_mig_opts *o, struct v
 		vz_log(ctx, ctid, VZ_LOG_WARN, "CT %u: %s", ctid, late);
 	}
 	vz_sigguard_off(&g);
+	vz_mig_pipe_size_done();
 	vz_unlock(lfd);
 	vz_ct_free(&ct);
 	return r;
@@ -1807,6 +1879,7 @@ int vz_migrate_receive(vz_ctx *ctx, unsigned ctid, vz_error *err)
 			rcv_cleanup(&c);
 		r = vz_err(err, VZ_MIG_E_CONNECT, "CT %u: migration did not complete", ctid);
 	}
+	vz_mig_pipe_size_done();
 	vz_unlock(lfd);
 	if (c.ct_loaded)
 		vz_ct_free(&c.ct);
