@@ -466,6 +466,27 @@ static void pump(int sock, int in, int out, int report)
 		(void)write_all(report, &n, sizeof(n));
 }
 
+/* The uid that owns the loopback TCP socket bound to sa (the connecting
+ * end), from /proc/net/tcp; -1 if not found. */
+static long tcp_owner(const struct sockaddr_in *sa)
+{
+	FILE *f = fopen("/proc/self/net/tcp", "re");
+	if (!f)
+		return -1;
+	char line[512];
+	long uid = -1;
+	unsigned want_a = sa->sin_addr.s_addr, want_p = ntohs(sa->sin_port);
+	while (uid < 0 && fgets(line, sizeof(line), f)) {
+		unsigned a, p, u;
+		/* sl local rem st tx:rx tr:tm retr uid */
+		if (sscanf(line, " %*u: %x:%x %*x:%*x %*x %*x:%*x %*x:%*x %*x %u", &a, &p, &u) == 3 &&
+		    a == want_a && p == want_p)
+			uid = (long)u;
+	}
+	fclose(f);
+	return uid;
+}
+
 /* The destination's side: criu lazy-pages connects to 127.0.0.1 here; its
  * bytes go to and come from the source over our stdin and stdout. The
  * port goes first, as one line. */
@@ -488,11 +509,21 @@ int vz_migrate_relay_listen(vz_error *err)
 		return vz_err_errno(err, VZ_MIG_E_CONNECT, errno, "relay");
 	}
 	/* the source says nothing before criu connects: stdin readable means
-	 * it is gone */
-	struct pollfd pf[2] = {{.fd = l, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
-	int c = poll_nointr(pf, 2, PEER_TIMEOUT_MS) > 0 && !pf[1].revents
-			? accept4(l, NULL, NULL, SOCK_CLOEXEC)
-			: -1;
+	 * it is gone. Only root's connection is criu's: a host user who
+	 * connects first would read the CT's memory from the source. */
+	int c = -1;
+	for (int tries = 0; c < 0 && tries < 16; tries++) {
+		struct pollfd pf[2] = {{.fd = l, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
+		if (poll_nointr(pf, 2, PEER_TIMEOUT_MS) <= 0 || pf[1].revents)
+			break;
+		struct sockaddr_in pa;
+		socklen_t pl = sizeof(pa);
+		c = accept4(l, (struct sockaddr *)&pa, &pl, SOCK_CLOEXEC);
+		if (c >= 0 && tcp_owner(&pa) != 0) {
+			close(c);
+			c = -1;
+		}
+	}
 	close(l);
 	if (c < 0)
 		return vz_err(err, VZ_MIG_E_CONNECT, "relay: criu lazy-pages did not connect");

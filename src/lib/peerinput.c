@@ -85,11 +85,11 @@ static int check_ips(vz_ctx *ctx, unsigned ctid, const char *what, const char *v
 	return 0;
 }
 
+/* The master must exist in this network namespace (sysfs may show
+ * another's); the kernel takes only master devices (bridges, bonds). */
 static bool is_bridge(const char *br)
 {
-	_cleanup_free_ char *p = xasprintf("/sys/class/net/%s/bridge", br);
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+	return strcmp(br, "lo") && if_nametoindex(br) != 0;
 }
 
 /* A NETIF value with host names chosen here: the host_ifname the CT's
@@ -298,6 +298,8 @@ static int check_files(unsigned ctid, const char *dir, bool top, unsigned *nuser
 		} else if (S_ISDIR(st.st_mode) && top && round_dir(n)) {
 			_cleanup_free_ char *sub = xasprintf("%s/%s", dir, n);
 			r = check_files(ctid, sub, false, nuserns, err);
+		} else if (S_ISSOCK(st.st_mode) && top && !strcmp(n, "lazy-pages.socket")) {
+			; /* the lazy-pages daemon's, started here for this restore */
 		} else if (S_ISDIR(st.st_mode) && top && !strncmp(n, ".criu.cgyard.", 13)) {
 			; /* criu's cgroup yard: vz makes it, the restore mounts over it */
 		} else {
