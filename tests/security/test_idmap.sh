@@ -2,6 +2,11 @@
 # to root, so that no host user is ever handed (by useradd) ids that a CT
 # uses, and unique on the whole host, across every VZ_ROOT.
 
+# vz-test-timeout: 240
+
+# shellcheck source=tests/integration/netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/netns.sh"
+
 IDMAP_DIR=${VZ_IDMAP_DIR:-/var/lib/vz/idmap}
 
 ct_base() { # ct_base ROOT ID: the CT's LOCAL_UID
@@ -92,4 +97,43 @@ test_a_privileged_ct_is_created_with_a_warning() {
 	mk_ct 101
 	assert_contains "$LAST_ERR" "privileged" "create's warning"
 	assert_eq "$(ct_base "$VZ_ROOT" 101)" 0 "LOCAL_UID of the privileged CT"
+}
+
+# A CT migrated (live: criu restores it) between two roots of this host
+# gets a range of its own there, the source's being still taken, and runs
+# with it: its files stored unshifted, its id map rewritten in the dump.
+MIG_DST="" MIG_DROOT=""
+idmap_mig_cleanup() {
+	[ -n "$MIG_DROOT" ] && [ -e "$MIG_DROOT/etc/vz/conf/101.conf" ] && {
+		in_ns "$MIG_DST" "$VZ_BIN_DIR/vzctl" --vz-root "$MIG_DROOT" stop 101 --fast
+		in_ns "$MIG_DST" "$VZ_BIN_DIR/vzctl" --vz-root "$MIG_DROOT" destroy 101
+	} >/dev/null 2>&1
+	net_cleanup
+}
+test_a_migrated_ct_runs_with_a_range_of_the_destination() {
+	net_setup
+	mk_netns
+	MIG_DST=$NS MIG_DROOT=$VZ_ROOT/dst
+	trap idmap_mig_cleanup EXIT
+	mk_ct 101
+	expect_code 0 vzctl mount 101
+	echo kept >"$VZ_ROOT/vz/root/101/root/kept" || fail "cannot write into CT 101"
+	expect_code 0 vzctl umount 101
+	expect_code 0 vzctl start 101
+	in_ct 101 'sleep 1000 </dev/null >/dev/null 2>&1 &'
+	local sb db pid uid
+	sb=$(ct_base "$VZ_ROOT" 101)
+	# the source's range stays registered meanwhile (-r no keeps its config)
+	expect_code 0 hns "$VZ_BIN_DIR/vzmigrate" --online --strategy stopcopy -r no \
+		--dst-root "$MIG_DROOT" "netns:$MIG_DST" 101
+	db=$(ct_base "$MIG_DROOT" 101)
+	[ -n "$db" ] && [ "$db" -gt 0 ] || fail "no LOCAL_UID on the destination"
+	assert_apart "$sb" 65536 "$db" 65536 "the source's and the destination's range"
+	expect_code 0 in_ns "$MIG_DST" "$VZ_BIN_DIR/vzctl" --vz-root "$MIG_DROOT" exec2 101 \
+		'cat /proc/1/uid_map; stat -c "%u %n" /root/kept; pidof sleep'
+	assert_match "$LAST_OUT" "^ *0 +$db +65536" "the uid_map there"
+	assert_contains "$LAST_OUT" "0 /root/kept" "the CT's file there"
+	pid=$(sed -n 's/^INIT_PID="\{0,1\}\([0-9]*\).*/\1/p' "$MIG_DROOT/run/vz/101.state")
+	uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
+	assert_eq "$uid" "$db" "host uid of the migrated init"
 }
