@@ -471,7 +471,7 @@ static int entry_write(const char *dir, unsigned long base, vz_ctx *ctx, unsigne
 int vz_idmap_alloc_range(vz_ctx *ctx, unsigned ctid, uid_t *base, vz_error *err)
 {
 	_cleanup_free_ char *dir = vz_idmap_dir(ctx);
-	int lfd, r;
+	int lfd = -1, r;
 	if ((r = registry_lock(dir, &lfd, err)))
 		return r;
 	unsigned long start = 0, count = 0;
@@ -523,7 +523,7 @@ void vz_idmap_free(vz_ctx *ctx, unsigned ctid, uid_t base)
 	_cleanup_free_ char *dir = vz_idmap_dir(ctx);
 	_cleanup_free_ char *p = xasprintf("%s/%u", dir, (unsigned)base);
 	vz_error e;
-	int lfd;
+	int lfd = -1;
 	if (!path_exists(p) || registry_lock(dir, &lfd, &e))
 		return;
 	struct entry en;

@@ -250,6 +250,8 @@ int vz_peer_conf(vz_ctx *ctx, unsigned ctid, const struct vz_conf *in, struct vz
 /* Before a restore reads DIR: no link or file out of it, only vz's own
  * binds, the host's interface names chosen here, the CT's local id map. */
 int vz_dump_check(vz_ctx *ctx, const struct vz_ct *ct, const char *dir, vz_error *err);
+/* A link a dump may hold at its top: criu's "parent" to a pre-copy round */
+bool vz_dump_link_ok(const char *name, const char *target);
 
 /* ---- template.c ---- */
 /* Directory of the unpacked template, built on first use. */

@@ -516,7 +516,7 @@ int vz_migrate_relay_listen(vz_error *err)
 		struct pollfd pf[2] = {{.fd = l, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
 		if (poll_nointr(pf, 2, PEER_TIMEOUT_MS) <= 0 || pf[1].revents)
 			break;
-		struct sockaddr_in pa;
+		struct sockaddr_in pa = {0};
 		socklen_t pl = sizeof(pa);
 		c = accept4(l, (struct sockaddr *)&pa, &pl, SOCK_CLOEXEC);
 		if (c >= 0 && tcp_owner(&pa) != 0) {
@@ -693,7 +693,7 @@ static void pipe_hold(bool take)
 		old = 0;
 	}
 	char all[8300];
-	int al = snprintf(all, sizeof(all), "OLD %lu\n%s", holders ? old : 0UL, out);
+	int al = snprintf(all, sizeof(all), "OLD %lu\n%.*s", holders ? old : 0UL, (int)ol, out);
 	if (ftruncate(fd, 0) == 0)
 		(void)pwrite(fd, all, (size_t)al, 0);
 	close(fd);
@@ -1684,11 +1684,12 @@ static int rcv_file(struct rcv *c, bool link, char *args)
 	} else {
 		return -1;
 	}
+	/* a link may only be criu's "parent" to a pre-copy round */
 	bool bad = !c->dump_dir || !*name || strchr(name, '/') || !strcmp(name, ".") ||
-		   !strcmp(name, "..") || (link && !target);
+		   !strcmp(name, "..") || (link && (!target || !vz_dump_link_ok(name, target)));
 	_cleanup_free_ char *path = bad ? NULL : xasprintf("%s/%s", c->dump_dir, name);
 	int fd = -1, e = bad ? EINVAL : 0;
-	if (path && link && symlink(target, path) < 0)
+	if (path && link && target && symlink(target, path) < 0)
 		e = errno;
 	if (path && !link &&
 	    (fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode & 0777)) < 0)

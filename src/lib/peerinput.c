@@ -176,14 +176,14 @@ int vz_peer_conf(vz_ctx *ctx, unsigned ctid, const struct vz_conf *in, struct vz
 			}
 			vz_conf_set(out, k, v);
 		} else if (!strcmp(k, "IP_ADDRESS")) {
-			if ((r = check_ips(ctx, ctid, "the peer's IP_ADDRESS", v, err))) {
+			if (check_ips(ctx, ctid, "the peer's IP_ADDRESS", v, err)) {
 				err->code = r = VZ_MIG_E_CONFIG;
 				goto fail;
 			}
 			vz_conf_set(out, k, v);
 		} else if (!strcmp(k, "NETIF")) {
 			_cleanup_free_ char *nv = NULL;
-			if ((r = local_netifs(ctid, "the peer's NETIF", v, NULL, &nv, err))) {
+			if (local_netifs(ctid, "the peer's NETIF", v, NULL, &nv, err)) {
 				err->code = r = VZ_MIG_E_CONFIG;
 				goto fail;
 			}
@@ -249,6 +249,11 @@ static bool parent_link_ok(const char *name, const char *target, bool top)
 		if (*p < '0' || *p > '9')
 			return false;
 	return true;
+}
+
+bool vz_dump_link_ok(const char *name, const char *target)
+{
+	return parent_link_ok(name, target, true);
 }
 
 static bool round_dir(const char *n)
@@ -506,7 +511,7 @@ int vz_dump_check(vz_ctx *ctx, const struct vz_ct *ct, const char *dir, vz_error
 				    vz_conf_get(&ct->conf, "NETIF"), &nv, err)))
 		err->code = r = VZ_E_RESTORE;
 	/* the host names chosen here, kept where the restore reads them */
-	if (!r && strcmp(nv, nif ? nif : "")) {
+	if (!r && nv && strcmp(nv, nif ? nif : "")) {
 		vz_conf_set(&meta, "NETIF", nv);
 		r = vz_conf_save(&meta, mp, err);
 	}
