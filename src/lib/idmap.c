@@ -516,20 +516,28 @@ int vz_idmap_alloc(vz_ctx *ctx, unsigned ctid, uid_t *base, vz_error *err)
 	return vz_idmap_alloc_range(ctx, ctid, base, err);
 }
 
+/* Frees what the registry holds for this root's CT: its range, and any
+ * other it held (a LOCAL_UID changed by hand leaves one behind). */
 void vz_idmap_free(vz_ctx *ctx, unsigned ctid, uid_t base)
 {
-	if (base == 0)
-		return;
+	(void)base;
 	_cleanup_free_ char *dir = vz_idmap_dir(ctx);
-	_cleanup_free_ char *p = xasprintf("%s/%u", dir, (unsigned)base);
 	vz_error e;
 	int lfd = -1;
-	if (!path_exists(p) || registry_lock(dir, &lfd, &e))
+	if (!path_exists(dir) || registry_lock(dir, &lfd, &e))
 		return;
-	struct entry en;
-	/* only this CT's own entry: a range it never registered stays */
-	if (entry_read(p, &en) == 0 && en.ctid == ctid && !strcmp(en.root, ctx->root))
-		(void)unlink(p);
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		_cleanup_free_ char *p = xasprintf("%s/%s", dir, de->d_name);
+		struct entry en;
+		if (entry_read(p, &en) == 0 && en.ctid == ctid && !strcmp(en.root, ctx->root))
+			(void)unlink(p);
+	}
+	if (d)
+		closedir(d);
 	close(lfd);
 }
 
