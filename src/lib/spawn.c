@@ -294,6 +294,7 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, int 
 		struct vz_init_proc ip;
 		if (vz_cg_create(&cg, cgrel, ct->uid_base, ct->gid_base, &e) ||
 		    vz_res_apply_conf(ctx, ct, &cg, cgrel, &e) ||
+		    vz_devices_apply(ctx, ct, &cg, cgrel, &e) ||
 		    (restore_dir ? vz_cpt_restore_init(ctx, ct, &cg, restore_dir, &ip, &e)
 				 : spawn_init(ctx, ct, &cg, cgrel, lxcfs, &ip, &e))) {
 			vz_log(ctx, ct->ctid, VZ_LOG_ERR, "%s", e.msg);
