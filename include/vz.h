@@ -55,6 +55,7 @@ enum vz_code {
 	VZ_E_IPINUSE = 78,      /* IP address already in use */
 	VZ_E_VETH = 130,        /* veth (bridged interface) error */
 	VZ_E_CONFIG = 85,       /* invalid config file */
+	VZ_E_DEVICES = 86,      /* DEVICES invalid, or the allowlist cannot be set */
 	VZ_E_NOTEMPLATE = 91,   /* OS template not found, or its build failed */
 	VZ_E_TMPLEXISTS = 92,   /* OS template cached already (no --force) */
 	VZ_E_TMPLBUSY = 96,     /* OS template used by CTs */

@@ -11,12 +11,17 @@
 #   VZ_TEST_PASSES="main asan"       which integration passes run (the VM
 #                                    test runs one pass per boot)
 #
+# The suite is tests/integration/test_*.sh, then the escape suite
+# tests/security/test_*.sh (attacks from inside a CT, by host users and by a
+# forged migration peer), both with the helpers of tests/integration/lib.sh.
+#
 # Prints PASS/FAIL per test (a failure's output indented below it) and at
 # the end one line "N passed, N failed"; exits 1 if anything failed.
 set -u
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ITEST_DIR=$REPO/tests/integration
+STEST_DIR=$REPO/tests/security
 TIMEOUT=${VZ_TEST_TIMEOUT:-120}
 RUN_TESTS=${RUN_TESTS:-}
 MAIN_BIN_DIR=${VZ_BIN_DIR:-/usr/local/sbin}
@@ -235,7 +240,7 @@ run_one() { # file func display-name bindir
 run_suite() { # bindir prefix
 	local bin=$1 prefix=$2 file stem func any=0
 	mkdir -p "$OUT/san"
-	for file in "$ITEST_DIR"/test_*.sh "$REPO"/tests/security/test_*.sh; do
+	for file in "$ITEST_DIR"/test_*.sh "$STEST_DIR"/test_*.sh; do
 		[ -e "$file" ] || continue
 		stem=${file##*/}; stem=${stem%.sh}
 		local funcs

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <grp.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -130,15 +131,40 @@ static int stopped_dev(void)
 	return 0;
 }
 
-static int run_in_stopped(struct vz_ct *ct, char *const argv[], const char *input,
-			  int *status, vz_error *err)
+/* The last line a failed script printed, made printable, for its error. */
+static void last_line(const char *out, size_t n, char *buf, size_t len)
 {
-	int sk[2], in[2];
+	while (n && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+		n--;
+	size_t b = n;
+	while (b && out[b - 1] != '\n')
+		b--;
+	size_t j = 0;
+	for (size_t i = b; i < n && j + 1 < len; i++)
+		buf[j++] = (out[i] >= 0x20 && out[i] < 0x7f) ? out[i] : '?';
+	buf[j] = '\0';
+}
+
+/* The script runs as it would in the running CT: in a full set of new
+ * namespaces of its own (user with the CT's map, mount, pid, network, IPC,
+ * UTS, cgroup), as the CT's root, on pipes: never with the host's pids,
+ * network or the admin's terminal in reach. */
+static int run_in_stopped(struct vz_ct *ct, char *const argv[], const char *input,
+			  int *status, char *tail, size_t tail_len, vz_error *err)
+{
+	int sk[2], in[2], out[2];
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk) < 0)
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "socketpair");
 	if (pipe2(in, O_CLOEXEC) < 0) {
 		close(sk[0]);
 		close(sk[1]);
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "pipe");
+	}
+	if (pipe2(out, O_CLOEXEC) < 0) {
+		close(sk[0]);
+		close(sk[1]);
+		close(in[0]);
+		close(in[1]);
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "pipe");
 	}
 	fflush(stdout);
@@ -147,24 +173,44 @@ static int run_in_stopped(struct vz_ct *ct, char *const argv[], const char *inpu
 	if (pid == 0) {
 		close(sk[0]);
 		close(in[1]);
+		close(out[0]);
 		char c = 'U';
-		int ns = CLONE_NEWNS | (ct->uid_base ? CLONE_NEWUSER : 0);
-		/* unshared first, then the parent writes the id map */
-		if (chdir(ct->root_dir) < 0 || unshare(ns) < 0 || write(sk[1], &c, 1) != 1 ||
-		    read(sk[1], &c, 1) != 1 || c != 'G')
+		int ns = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
+			 CLONE_NEWCGROUP | (ct->uid_base ? CLONE_NEWUSER : 0);
+		/* private before the CT's ids are ours (see exec.c); unshared
+		 * first, then the parent writes the id map */
+		if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || chdir(ct->root_dir) < 0 ||
+		    unshare(ns) < 0 || write(sk[1], &c, 1) != 1 || read(sk[1], &c, 1) != 1 ||
+		    c != 'G')
 			_exit(125);
-		if ((ct->uid_base && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 ||
-				      setgroups(0, NULL) < 0)) ||
-		    stopped_dev() < 0 || chroot(".") < 0 || chdir("/") < 0 ||
-		    dup2(in[0], 0) < 0)
+		if ((ct->uid_base && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+				      setresuid(0, 0, 0) < 0)) ||
+		    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || stopped_dev() < 0 ||
+		    chroot(".") < 0 || chdir("/") < 0)
 			_exit(125);
-		char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-				      "HOME=/root", "LC_ALL=C", NULL};
-		execve(argv[0], argv, envp);
-		_exit(127);
+		pid_t inner = fork(); /* pid 1 of the new pid namespace */
+		if (inner < 0)
+			_exit(125);
+		if (inner == 0) {
+			if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
+				_exit(125);
+			close_fds_from(3, NULL, 0);
+			char *const envp[] = {
+				"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+				"HOME=/root", "LC_ALL=C", NULL};
+			execve(argv[0], argv, envp);
+			_exit(127);
+		}
+		close(in[0]);
+		close(out[1]);
+		int st;
+		while (waitpid(inner, &st, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 	}
 	close(sk[1]);
 	close(in[0]);
+	close(out[1]);
 	int r = 0;
 	char c = 0;
 	if (pid < 0)
@@ -175,10 +221,31 @@ static int run_in_stopped(struct vz_ct *ct, char *const argv[], const char *inpu
 		r = vz_write_idmaps(pid, ct->uid_base, ct->gid_base, err);
 	if (pid > 0 && !r) {
 		(void)write_all(sk[0], "G", 1);
-		(void)write_all(in[1], input, strlen(input));
+		(void)write_all(in[1], input, strlen(input)); /* one line: fits the pipe */
 	}
 	close(sk[0]);
 	close(in[1]);
+	/* what it prints is kept for its error message, the tail of it */
+	char outbuf[4096];
+	size_t olen = 0;
+	for (;;) {
+		char tmp[1024];
+		ssize_t n = read(out[0], tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if ((size_t)n > sizeof(outbuf))
+			n = sizeof(outbuf);
+		if (olen + (size_t)n > sizeof(outbuf)) {
+			size_t drop = olen + (size_t)n - sizeof(outbuf);
+			memmove(outbuf, outbuf + drop, olen - drop);
+			olen -= drop;
+		}
+		memcpy(outbuf + olen, tmp, (size_t)n);
+		olen += (size_t)n;
+	}
+	close(out[0]);
 	if (pid > 0) {
 		int st;
 		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -187,12 +254,15 @@ static int run_in_stopped(struct vz_ct *ct, char *const argv[], const char *inpu
 		if (!r && *status == 125)
 			r = vz_err(err, VZ_E_SYSTEM, "CT %u: cannot enter its file system",
 				   ct->ctid);
+		if (!r && *status)
+			last_line(outbuf, olen, tail, tail_len);
 	}
 	return r;
 }
 
 static int stopped_userpasswd(vz_ctx *ctx, struct vz_ct *ct, char *const argv[],
-			      const char *input, int *status, vz_error *err)
+			      const char *input, int *status, char *tail, size_t tail_len,
+			      vz_error *err)
 {
 	vz_error e;
 	bool host_view = false, mounted_here = false;
@@ -209,7 +279,7 @@ static int stopped_userpasswd(vz_ctx *ctx, struct vz_ct *ct, char *const argv[],
 			goto out;
 		mounted_here = true;
 	}
-	r = run_in_stopped(ct, argv, input, status, err);
+	r = run_in_stopped(ct, argv, input, status, tail, tail_len, err);
 	if (mounted_here && vz_storage_umount(ctx, ct, &e) && !r)
 		r = vz_err(err, e.code, "%s", e.msg);
 out:
@@ -222,6 +292,7 @@ struct passwd_job {
 	char **argv;
 	const char *input;
 	int status;
+	char tail[160];    /* a stopped CT's script: the last line it printed */
 };
 
 static int userpasswd_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
@@ -234,7 +305,8 @@ static int userpasswd_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err
 	if (!path_exists(ct->private_dir))
 		return vz_err(err, VZ_E_NOPRIVATE, "CT %u: private area %s does not exist",
 			      ct->ctid, ct->private_dir);
-	return stopped_userpasswd(ctx, ct, j->argv, j->input, &j->status, err);
+	return stopped_userpasswd(ctx, ct, j->argv, j->input, &j->status, j->tail,
+				  sizeof(j->tail), err);
 }
 
 int vz_ct_userpasswd(vz_ctx *ctx, unsigned ctid, const char *userpass, vz_error *err)
@@ -248,11 +320,11 @@ int vz_ct_userpasswd(vz_ctx *ctx, unsigned ctid, const char *userpass, vz_error 
 	_cleanup_free_ char *user = strndup(userpass, (size_t)(colon - userpass));
 	_cleanup_free_ char *input = xasprintf("%s\n", userpass);
 	char *argv[] = {"/bin/sh", "-c", (char *)userpasswd_sh, "vz-userpasswd", user, NULL};
-	struct passwd_job j = {argv, input, 0};
+	struct passwd_job j = {argv, input, 0, ""};
 	int r = vz_ct_locked(ctx, ctid, "userpasswd", userpasswd_op, &j, err);
 	if (!r && j.status)
-		r = vz_err(err, VZ_E_CHANGEPASS, "CT %u: cannot set the password of %s (exit %d)",
-			   ctid, user, j.status);
+		r = vz_err(err, VZ_E_CHANGEPASS, "CT %u: cannot set the password of %s (exit %d)%s%s",
+			   ctid, user, j.status, *j.tail ? ": " : "", j.tail);
 	if (!r)
 		vz_log(ctx, ctid, VZ_LOG_DEBUG, "password of %s set", user);
 	return r;

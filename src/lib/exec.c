@@ -1,5 +1,13 @@
 /* Running commands in a running CT: join its cgroups and every namespace
- * of its init (setns on a pidfd, so all at once), become its root. */
+ * of its init (setns on a pidfd, so all at once), become its root.
+ *
+ * The CT's root is not trusted. Every process of ours that enters a CT is
+ * non-dumpable from before its first setns and has taken the CT's ids
+ * before it forks into the CT's pid namespace, so what CT root can see of
+ * it is a process of its own root that it can neither trace nor read (its
+ * memory was made in the host's user namespace). CT programs get pipes or
+ * a pty of the CT's own, relayed by vzctl, never the caller's files or
+ * terminal. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +17,8 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -72,14 +82,30 @@ pid_t vz_fork_ct(vz_ctx *ctx, unsigned ctid)
 	return pid;
 }
 
+/* CT root holds CAP_SYS_PTRACE in the CT's user namespace: a dumpable
+ * process of ours in that namespace would be its to read and trace. A
+ * non-dumpable one needs that capability over the namespace its memory
+ * was made in, the host's. A change of ids resets the flag (to
+ * fs.suid_dumpable), so it is set again after each. */
+static int undumpable(unsigned ctid, vz_error *err)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot make the helper private",
+				    ctid);
+	return 0;
+}
+
 int vz_enter_ct(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,
 		vz_error *err)
 {
+	int r = undumpable(ct->ctid, err);
+	if (r)
+		return r;
 	int pidfd = (int)syscall(SYS_pidfd_open, st->init_pid, 0);
 	if (pidfd < 0 || proc_starttime(st->init_pid) != st->init_start)
 		return vz_err(err, VZ_E_NOTRUNNING, "CT %u is not running", ct->ctid);
 	struct vz_cgroups cg;
-	int r = vz_cg_detect(&cg, err);
+	r = vz_cg_detect(&cg, err);
 	if (!r) {
 		_cleanup_free_ char *rel = vz_cg_rel(ctx, ct->ctid);
 		r = vz_cg_enter_v1(&cg, rel, err);
@@ -100,18 +126,27 @@ int vz_enter_ct(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,
 				    ct->ctid);
 	}
 	close(pidfd);
-	return 0;
+	/* the CT's root before anything of ours appears in its pid namespace
+	 * (setns put only our children there); gid first, while we may */
+	if (ct->uid_base && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
+			     setresuid(0, 0, 0) < 0))
+		return vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot become root inside",
+				    ct->ctid);
+	return undumpable(ct->ctid, err);
 }
 
 /* After the fork into the CT's pid namespace: the CT's root, clean env. */
 static void become_ct_root(vz_ctx *ctx, struct vz_ct *ct)
 {
 	vz_error e;
-	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
-	    vz_caps_apply_bounding(vz_ct_get(ct, ctx, "CAPABILITY"), &e) < 0 ||
-	    chdir("/") < 0) {
+	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0 ||
+	    undumpable(ct->ctid, &e) || chdir("/") < 0) {
 		fprintf(stderr, "vzctl: CT %u: cannot become root inside: %s\n", ct->ctid,
 			strerror(errno));
+		_exit(126);
+	}
+	if (vz_caps_apply_bounding(vz_ct_get(ct, ctx, "CAPABILITY"), &e)) {
+		fprintf(stderr, "vzctl: %s\n", e.msg);
 		_exit(126);
 	}
 	const char *term = getenv("TERM");
@@ -204,6 +239,111 @@ int vz_ct_exec(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 	return vz_exec_input(ctx, ctid, mode, argv, NULL, status, err);
 }
 
+/* The parent's side of a command's stdio: our stdin (or a given input)
+ * into its stdin pipe, its stdout and stderr pipes onto ours, until the
+ * process that waits for it (pidfd) exits; then what is left in the pipes.
+ * A program of the CT that stays behind keeps only pipes nobody reads. */
+struct stdio_relay {
+	int in, out, err;     /* our ends of the command's pipes, -1 when done */
+	const char *input;    /* NULL: relay our stdin */
+	size_t input_len;
+};
+
+/* 1: passed something on, 0: nothing there now, -1: its end closed */
+static int pump(int from, int to)
+{
+	char buf[16384];
+	ssize_t n = read(from, buf, sizeof(buf));
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0)
+		return -1;
+	(void)write_all(to, buf, (size_t)n);
+	return 1;
+}
+
+static void relay_stdio(struct stdio_relay *r, int pidfd)
+{
+	struct sigaction ign = {.sa_handler = SIG_IGN}, oldpipe;
+	/* a command that closed its stdin makes our write fail, not kill us */
+	(void)sigaction(SIGPIPE, &ign, &oldpipe);
+	(void)fcntl(r->in, F_SETFL, O_NONBLOCK);
+	(void)fcntl(r->out, F_SETFL, O_NONBLOCK);
+	(void)fcntl(r->err, F_SETFL, O_NONBLOCK);
+	char ibuf[16384];
+	const char *pend = r->input;
+	size_t plen = r->input ? r->input_len : 0;
+	bool stdin_open = !r->input;
+	if (r->input && !plen) {
+		close(r->in);
+		r->in = -1;
+	}
+	for (;;) {
+		struct pollfd pf[5] = {
+			{.fd = pidfd, .events = POLLIN},
+			{.fd = r->out, .events = POLLIN},
+			{.fd = r->err, .events = POLLIN},
+			{.fd = r->in >= 0 && plen ? r->in : -1, .events = POLLOUT},
+			{.fd = r->in >= 0 && !plen && stdin_open ? 0 : -1, .events = POLLIN},
+		};
+		if (poll(pf, 5, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pf[1].revents && pump(r->out, 1) < 0) {
+			close(r->out);
+			r->out = -1;
+		}
+		if (pf[2].revents && pump(r->err, 2) < 0) {
+			close(r->err);
+			r->err = -1;
+		}
+		if (pf[3].revents) {
+			ssize_t n = write(r->in, pend, plen);
+			if (n > 0) {
+				pend += n;
+				plen -= (size_t)n;
+			} else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+				plen = 0; /* it closed its stdin: what is left goes nowhere */
+				stdin_open = false;
+			}
+			if (!plen && !stdin_open) {
+				close(r->in);
+				r->in = -1;
+			}
+		}
+		if (pf[4].revents) {
+			ssize_t n = read(0, ibuf, sizeof(ibuf));
+			if (n > 0) {
+				pend = ibuf;
+				plen = (size_t)n;
+			} else if (n == 0 || errno != EINTR) {
+				stdin_open = false; /* end of our input: end of its */
+				close(r->in);
+				r->in = -1;
+			}
+		}
+		if (pf[0].revents)
+			break;
+	}
+	/* it is gone: what it wrote before is in the pipes */
+	while (r->out >= 0 && pump(r->out, 1) > 0)
+		;
+	while (r->err >= 0 && pump(r->err, 2) > 0)
+		;
+	(void)sigaction(SIGPIPE, &oldpipe, NULL);
+}
+
+static void close_pair(int p[2])
+{
+	for (int i = 0; i < 2; i++)
+		if (p[i] >= 0) {
+			close(p[i]);
+			p[i] = -1;
+		}
+}
+
 /* input: NULL to pass our stdin through, else what the command reads */
 int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 		  char *const argv[], const char *input, int *status, vz_error *err)
@@ -215,29 +355,26 @@ int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 	int r = running_ct(ctx, ctid, &ct, &st, err);
 	if (r)
 		return r;
-	int p[2], in[2] = {-1, -1};
-	if (pipe2(p, O_CLOEXEC) < 0 || (input && pipe2(in, O_CLOEXEC) < 0)) {
+	/* p: the child's error, if it cannot enter; the command's stdio */
+	int p[2] = {-1, -1}, in[2] = {-1, -1}, out[2] = {-1, -1}, er[2] = {-1, -1};
+	if (pipe2(p, O_CLOEXEC) < 0 || pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0 ||
+	    pipe2(er, O_CLOEXEC) < 0) {
+		int e = errno;
+		close_pair(p);
+		close_pair(in);
+		close_pair(out);
+		close_pair(er);
 		vz_ct_free(&ct);
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "pipe");
+		return vz_err_errno(err, VZ_E_SYSTEM, e, "pipe");
 	}
 	fflush(stdout);
 	fflush(stderr);
 	pid_t x = vz_fork_ct(ctx, ctid);
-	if (x < 0) {
-		int e = errno;
-		close(p[0]);
-		close(p[1]);
-		if (input) {
-			close(in[0]);
-			close(in[1]);
-		}
-		vz_ct_free(&ct);
-		return vz_err_errno(err, VZ_E_SYSTEM, e, "fork");
-	}
 	if (x == 0) {
 		close(p[0]);
-		if (input)
-			close(in[1]); /* or the command never sees end of input */
+		close(in[1]);
+		close(out[0]);
+		close(er[0]);
 		vz_error e = {0};
 		if (vz_enter_ct(ctx, &ct, &st, &e)) {
 			char buf[sizeof(e.msg) + 8];
@@ -250,7 +387,7 @@ int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 		if (y < 0)
 			_exit(125);
 		if (y == 0) {
-			if (input && dup2(in[0], 0) < 0)
+			if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(er[1], 2) < 0)
 				_exit(125);
 			/* its own session inside: a session led from outside the
 			 * CT's pid namespace cannot be checkpointed */
@@ -263,6 +400,9 @@ int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 				strerror(errno));
 			_exit(errno == ENOENT ? 127 : 126);
 		}
+		close(in[0]);
+		close(out[1]);
+		close(er[1]);
 		/* out of our process group now: pass on what the terminal sends */
 		exec_child = y;
 		struct sigaction sa = {.sa_handler = forward_signal};
@@ -274,16 +414,38 @@ int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 			;
 		_exit(decode_status(s));
 	}
+	int fe = errno;
 	close(p[1]);
-	if (input) {
-		close(in[0]);
-		/* small inputs (a password line): they fit the pipe */
-		(void)write_all(in[1], input, strlen(input));
+	close(in[0]);
+	close(out[1]);
+	close(er[1]);
+	int pidfd = x > 0 ? (int)syscall(SYS_pidfd_open, x, 0) : -1;
+	if (x < 0 || pidfd < 0) {
+		if (x > 0) {
+			fe = errno;
+			kill(x, SIGKILL);
+			(void)waitpid(x, NULL, 0);
+		}
+		close(p[0]);
 		close(in[1]);
+		close(out[0]);
+		close(er[0]);
+		vz_ct_free(&ct);
+		return vz_err_errno(err, VZ_E_SYSTEM, fe, "CT %u: fork", ctid);
 	}
 	char buf[sizeof(err->msg) + 8];
 	ssize_t n = read_all(p[0], buf, sizeof(buf) - 1);
 	close(p[0]);
+	struct stdio_relay rl = {in[1], out[0], er[0], input, input ? strlen(input) : 0};
+	if (n <= 3)
+		relay_stdio(&rl, pidfd);
+	close(pidfd);
+	if (rl.in >= 0)
+		close(rl.in);
+	if (rl.out >= 0)
+		close(rl.out);
+	if (rl.err >= 0)
+		close(rl.err);
 	int s;
 	while (waitpid(x, &s, 0) < 0 && errno == EINTR)
 		;
@@ -308,8 +470,7 @@ int vz_run_in_ct(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,
 		return -1;
 	if (x == 0) {
 		vz_error e;
-		if (vz_enter_ct(ctx, ct, st, &e) || setresgid(0, 0, 0) < 0 ||
-		    setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0)
+		if (vz_enter_ct(ctx, ct, st, &e)) /* as the CT's root, private */
 			_exit(1);
 		_exit(fn(arg) & 0xff);
 	}
@@ -350,15 +511,30 @@ static void relay(int master, char *const cmd[])
 	sigaction(SIGWINCH, &sa, NULL);
 	struct pollfd pf[2] = {{.fd = 0, .events = POLLIN}, {.fd = master, .events = POLLIN}};
 	char buf[8192];
+	/* Once our input has ended, so does the shell's: whenever it has
+	 * been quiet a while (waiting for input, its line discipline as it
+	 * wants it: a ^D typed before it set its own mode would reach it as
+	 * a NUL), it gets the end-of-file character, as if typed. One that
+	 * ignores them is hung up on. */
+	int eofs = -1;
 	for (;;) {
 		if (winch) {
 			winch = 0;
 			copy_winsize(0, master);
 		}
-		if (poll(pf, 2, -1) < 0) {
+		int pr = poll(pf, 2, eofs >= 0 ? 300 : -1);
+		if (pr < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		if (pr == 0) {
+			if (++eofs > 10)
+				break;
+			struct termios t;
+			cc_t veof = tcgetattr(master, &t) == 0 ? t.c_cc[VEOF] : 4;
+			(void)write_all(master, &veof, 1);
+			continue;
 		}
 		if (pf[1].revents & POLLIN) {
 			ssize_t n = read(master, buf, sizeof(buf));
@@ -370,13 +546,15 @@ static void relay(int master, char *const cmd[])
 		}
 		if (pf[0].revents & POLLIN) {
 			ssize_t n = read(0, buf, sizeof(buf));
-			if (n <= 0)
-				pf[0].fd = -1; /* our input ended; the shell decides */
-			else
+			if (n > 0)
 				(void)write_all(master, buf, (size_t)n);
-		} else if (pf[0].revents & (POLLHUP | POLLERR)) {
+			else
+				pf[0].fd = -1;
+		} else if (pf[0].revents & (POLLHUP | POLLERR | POLLNVAL)) {
 			pf[0].fd = -1;
 		}
+		if (pf[0].fd < 0 && eofs < 0)
+			eofs = 0;
 	}
 	if (tty)
 		(void)tcsetattr(0, TCSANOW, &saved);
@@ -413,21 +591,20 @@ int vz_ct_enter(vz_ctx *ctx, unsigned ctid, char *const cmd[], int *status,
 			_exit(125);
 		if (y == 0) {
 			become_ct_root(ctx, &ct);
-			/* the pty is the CT's own, from its devpts */
+			/* the pty is the CT's own, from its devpts; its other end
+			 * comes from the master, not from a path the CT controls */
 			int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-			char name[64];
-			if (m < 0 || unlockpt(m) < 0 || ptsname_r(m, name, sizeof(name)) ||
-			    send_fd(sk[1], m) < 0)
+			if (m < 0 || unlockpt(m) < 0 || send_fd(sk[1], m) < 0)
 				_exit(125);
-			close(m);
 			close(sk[1]);
-			close_fds_from(3, NULL, 0);
 			if (setsid() < 0)
 				_exit(125);
-			int s = open(name, O_RDWR);
+			int s = ioctl(m, TIOCGPTPEER, O_RDWR);
 			if (s < 0 || ioctl(s, TIOCSCTTY, 0) < 0 || dup2(s, 0) < 0 ||
 			    dup2(s, 1) < 0 || dup2(s, 2) < 0)
 				_exit(125);
+			close(m);
+			close_fds_from(3, NULL, 0);
 			if (s > 2)
 				close(s);
 			const char *sh = ct_shell();
@@ -456,6 +633,16 @@ int vz_ct_enter(vz_ctx *ctx, unsigned ctid, char *const cmd[], int *status,
 		return vz_err(err, VZ_E_SYSTEM, "CT %u: cannot open a terminal inside", ctid);
 	}
 	close(sk[0]);
+	/* the CT made this descriptor: we only relay a pty master */
+	struct stat mst;
+	int ptn;
+	if (fstat(master, &mst) < 0 || !S_ISCHR(mst.st_mode) || ioctl(master, TIOCGPTN, &ptn) < 0) {
+		close(master);
+		kill(x, SIGKILL);
+		(void)waitpid(x, NULL, 0);
+		vz_ct_free(&ct);
+		return vz_err(err, VZ_E_SYSTEM, "CT %u: its /dev/ptmx gave no terminal", ctid);
+	}
 	relay(master, cmd);
 	close(master);
 	int s;

@@ -335,6 +335,11 @@ int vz_image_usage(const char *mnt, unsigned long long *used_kb, unsigned long l
 /* resources.c: the hard part of DISKSPACE (KB) or DISKINODES; 0 if unset */
 unsigned long long vz_disk_hard(const char *v);
 
+/* ---- devices.c: the CT's device allowlist on its cgroups ---- */
+int vz_devices_check(const struct vz_ct *ct, const vz_ctx *ctx, vz_error *err);
+int vz_devices_apply(const vz_ctx *ctx, const struct vz_ct *ct, const struct vz_cgroups *cg,
+		     const char *rel, vz_error *err);
+
 /* ---- caps.c ---- */
 int vz_caps_apply_bounding(const char *capability_conf, vz_error *err);
 

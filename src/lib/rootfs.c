@@ -112,6 +112,20 @@ int vz_rootfs_setup(bool userns, const char *lxcfs, const char *console_pts, vz_
 		return vz_err_errno(err, VZ_E_MOUNT, e, "cannot bind the CT root");
 	}
 	close(t);
+	/* Everything below is made on fresh mounts of ours over these four;
+	 * were one of them a symlink of the CT's, a path through it would be
+	 * resolved from the host's root, where this process still is. The CT
+	 * has no process running now to swap them afterwards. */
+	static const char *const tops[] = {"proc", "sys", "dev", "run"};
+	for (size_t i = 0; i < ARRAY_SIZE(tops); i++) {
+		struct stat st;
+		if (fstatat(AT_FDCWD, tops[i], &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT &&
+		    mkdirat(AT_FDCWD, tops[i], 0755) < 0 && errno != EEXIST)
+			return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot create /%s", tops[i]);
+		if (fstatat(AT_FDCWD, tops[i], &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+			return vz_err(err, VZ_E_MOUNT, "/%s in the CT's root is not a directory",
+				      tops[i]);
+	}
 	if ((r = mnt(root, "proc", "/proc", "proc", MFLAGS, NULL, err)))
 		return r;
 	if (!userns) {

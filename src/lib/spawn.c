@@ -38,10 +38,12 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 	vz_error e = {0};
 	bool userns = ct->uid_base != 0;
 	char go;
-	if (read_all(sock, &go, 1) != 1 || go != 'G')
+	/* nothing of the CT runs yet, but our memory is the host's: private
+	 * (see exec.c) until init's execve gives the CT a memory of its own */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || read_all(sock, &go, 1) != 1 || go != 'G')
 		_exit(1);
 	if (userns && (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 ||
-		       setgroups(0, NULL) < 0)) {
+		       setgroups(0, NULL) < 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)) {
 		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: cannot become root inside",
 			     ct->ctid);
 		child_fail(sock, &e);
@@ -59,8 +61,11 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 	}
 	/* "inherit" reads the host's resolv.conf, still in view here */
 	_cleanup_free_ char *ns = vz_dns_expand(vz_ct_get(ct, ctx, "NAMESERVER"));
-	if (vz_rootfs_setup(userns, lxcfs, pts, &e))
-		child_fail(sock, &e);
+	if (vz_rootfs_setup(userns, lxcfs, pts, &e)) {
+		vz_error w;
+		vz_err(&w, e.code, "CT %u: %s", ct->ctid, e.msg);
+		child_fail(sock, &w);
+	}
 	if (ct->hostname && *ct->hostname)
 		(void)vz_distro_hostname(ct->hostname);
 	{
@@ -289,6 +294,7 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, int 
 		struct vz_init_proc ip;
 		if (vz_cg_create(&cg, cgrel, ct->uid_base, ct->gid_base, &e) ||
 		    vz_res_apply_conf(ctx, ct, &cg, cgrel, &e) ||
+		    vz_devices_apply(ctx, ct, &cg, cgrel, &e) ||
 		    (restore_dir ? vz_cpt_restore_init(ctx, ct, &cg, restore_dir, &ip, &e)
 				 : spawn_init(ctx, ct, &cg, cgrel, lxcfs, &ip, &e))) {
 			vz_log(ctx, ct->ctid, VZ_LOG_ERR, "%s", e.msg);

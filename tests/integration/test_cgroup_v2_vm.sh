@@ -4,8 +4,9 @@
 # tests (tests/vm/cgroup2.sh: Debian's kernel under QEMU, the host's /usr
 # and /etc read-only, no network). The normal pass runs the resource tests,
 # the lifecycle tests that touch cgroups and the inner-node exec test with
-# its tools, one checkpoint/restore test and the pre-copy migration (its
-# only run: that kernel tracks dirty memory, this host's may not); the ASan
+# its tools, one checkpoint/restore test, the pre-copy migration (its
+# only run: that kernel tracks dirty memory, this host's may not) and the
+# device allowlist (the BPF program alone, no v1 list behind it); the ASan
 # pass the resource and inner-node ones with the ASan build: every
 # lifecycle test, twice, would not fit CI's time under emulation, and
 # resources are where v1 and v2 differ most. A VM that cannot boot is a
@@ -19,7 +20,8 @@ test_pure_cgroup2_host_in_a_vm() {
 	local d passes=main rc=0
 	local tests="resources inner_node full_lifecycle cgroup_of_running restart_gives
 		reboot_inside kill_init stop_fast halt_inside
-		test_chkpnt_and_restore_keep test_online_precopy"
+		test_chkpnt_and_restore_keep test_online_precopy
+		test_a_privileged_ct_cannot_open_host_devices"
 	d=$(scratch)
 	if [ "$VZ_BIN_DIR" -ef "$VM_REPO/build-asan" ]; then
 		passes=asan tests="resources inner_node"

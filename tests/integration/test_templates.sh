@@ -98,6 +98,10 @@ test_debian12_ct_stops_through_systemd_and_reboots_and_halts_from_inside() {
 		fail "no new init after reboot inside (status: $(ct_status 101))"
 	pid2=$(init_pid 101)
 	expect_status 101 "exist mounted running"
+	# the new systemd takes a moment to open its bus (a loaded host saw
+	# "Failed to connect to bus" right after the new init appeared)
+	wait_until 60 vzctl exec 101 'test -S /run/systemd/private' ||
+		fail "systemd's bus did not come up after reboot inside"
 	in_ct 101 'systemctl is-system-running --wait'
 	assert_match "$LAST_OUT" '^(running|degraded)$' "state after reboot"
 	# halt and poweroff inside stop it
