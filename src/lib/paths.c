@@ -57,7 +57,7 @@ static const char *gget(const vz_ctx *ctx, const char *key, const char *def)
 
 /* ---- a root only root can change ----
  * Everything vz does as root under VZ_ROOT (configs it reads, CT files it
- * mounts and runs, logs it appends to) is only as safe as the directories
+ * mounts and runs) is only as safe as the directories
  * on the way there: a user who owns or can write one of them can swap a
  * config, a template or a CT's tree under host root. So every component
  * of the root and of vz's own paths must be root's and written by root
@@ -166,15 +166,11 @@ static int check_root(const vz_ctx *ctx, bool full, vz_error *err)
 	_cleanup_free_ char *etc = vz_path(ctx, "/etc");
 	_cleanup_free_ char *vz = vz_path(ctx, "/vz");
 	_cleanup_free_ char *dump = vz_path(ctx, gget(ctx, "DUMPDIR", "/vz/dump"));
-	_cleanup_free_ char *log = xstrdup(ctx->log_path);
-	char *sl = strrchr(log, '/');
-	if (sl && sl != log)
-		*sl = '\0';
 	_cleanup_free_ char *ve_root = ct_parent(ctx, vz_conf_get(&ctx->global, "VE_ROOT"));
 	_cleanup_free_ char *ve_priv = ct_parent(ctx, vz_conf_get(&ctx->global, "VE_PRIVATE"));
 	const char *paths[] = {etc, ctx->etc_dir, ctx->vzconf_path, ctx->conf_dir,
 			       ctx->names_dir, vz, ctx->lock_dir, ctx->template_dir, dump,
-			       ctx->run_dir, log, ve_root, ve_priv};
+			       ctx->run_dir, ve_root, ve_priv};
 	for (size_t i = 0; i < ARRAY_SIZE(paths) && !r; i++)
 		if (paths[i])
 			r = check_path(paths[i], ctx->root, rr, err);

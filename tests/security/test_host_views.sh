@@ -14,7 +14,11 @@ as_nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups /bin/sh -c 'exe
 # A setuid-root copy of the host's id(1) planted by the CT's root: it says
 # "euid=..." whenever it runs with an effective uid not its caller's.
 plant_setuid() { # ID
-	expect_code 0 vzctl exec2 "$1" 'cat > /suid && chmod 4755 /suid && ls -ln /suid' </usr/bin/id
+	# sync: on the disk before a stop, since a mount namespace made
+	# elsewhere on the host while the CT ran can keep the image's file
+	# system alive (unwritten) past the stop, and the next mount of the
+	# image would not see the file (a known problem of image mounts)
+	expect_code 0 vzctl exec2 "$1" 'cat > /suid && chmod 4755 /suid && sync && ls -ln /suid' </usr/bin/id
 	assert_match "$LAST_OUT" '^-rwsr-xr-x +1 +0 +0 ' "the CT's setuid file"
 }
 
