@@ -121,10 +121,11 @@ int vz_storage_ct_view(const struct vz_ct *ct, bool for_ct, vz_error *err)
 	return 0;
 }
 
-/* mode of a directory vz made, never through a symlink */
+/* mode of one of vz's directories; none is the CT's to make (an
+ * administrator's symlink, /vz/private -> /data/private, is followed) */
 static int chmod_dir(const char *path, mode_t mode)
 {
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return errno == ENOENT ? 0 : -1;
 	struct stat st;
