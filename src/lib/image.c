@@ -161,7 +161,10 @@ int vz_image_mount(const char *img, const char *dir, vz_error *err)
 	if (lfd < 0)
 		return -lfd;
 	int r = 0;
-	if (mount(dev, dir, "ext4", MS_NOATIME, "errors=remount-ro,noinit_itable") < 0)
+	/* every mount of an image is a host-side view of a CT's files: the CT
+	 * gets its own idmapped clone (storage.c) */
+	if (mount(dev, dir, "ext4", MS_NOATIME | MS_NOSUID | MS_NODEV,
+		  "errors=remount-ro,noinit_itable") < 0)
 		r = vz_err_errno(err, VZ_E_MOUNT, errno,
 				 "cannot mount %s (a corrupt or foreign image?)", img);
 	/* mounted: the device is the mount's now, cleared when it goes;

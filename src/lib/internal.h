@@ -319,6 +319,12 @@ char *vz_storage_image(const struct vz_ct *ct);
 int vz_storage_record_layer(const char *area, const char *layer);
 char *vz_storage_backing_mnt(const struct vz_ct *ct);
 int vz_storage_layout_ok(const char *layout);
+/* The directories holding the CT's files made root's only (0700). */
+int vz_storage_secure(vz_ctx *ctx, const struct vz_ct *ct, vz_error *err);
+/* The host's mount at VE_ROOT is nosuid,nodev; for_ct lifts that for the
+ * moment the CT's mount namespace is cloned from it (then call it again
+ * with false): anything that makes a CT's mount namespace from VE_ROOT. */
+int vz_storage_ct_view(const struct vz_ct *ct, bool for_ct, vz_error *err);
 
 /* ---- image.c: ext4 images on loop devices ---- */
 int vz_image_create(const char *path, unsigned long long kb, unsigned long long inodes,

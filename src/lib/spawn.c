@@ -271,6 +271,30 @@ static void report(int fd, const vz_error *e)
 	close(fd);
 }
 
+/* The CT's init, booted or restored, its mount namespace cloned from the
+ * host's mount at VE_ROOT while that lets setuid through (storage.c):
+ * the host's view is nosuid,nodev again before anything runs inside. */
+static int make_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
+		     const char *cgrel, const char *lxcfs, const char *restore_dir,
+		     struct vz_init_proc *ip, vz_error *err)
+{
+	int r = vz_storage_ct_view(ct, true, err);
+	if (!r)
+		r = restore_dir ? vz_cpt_restore_init(ctx, ct, cg, restore_dir, ip, err)
+				: spawn_init(ctx, ct, cg, cgrel, lxcfs, ip, err);
+	vz_error e;
+	if (vz_storage_ct_view(ct, false, &e) && !r) {
+		/* host users would reach the CT's setuid files: no CT then */
+		kill(ip->pid, SIGKILL);
+		(void)waitpid(ip->pid, NULL, 0);
+		close(ip->pidfd);
+		if (ip->console >= 0)
+			close(ip->console);
+		r = vz_err(err, e.code, "%s", e.msg);
+	}
+	return r;
+}
+
 static void monitor(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, int rep)
 {
 	struct vz_cgroups cg;
@@ -295,8 +319,7 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, int 
 		if (vz_cg_create(&cg, cgrel, ct->uid_base, ct->gid_base, &e) ||
 		    vz_res_apply_conf(ctx, ct, &cg, cgrel, &e) ||
 		    vz_devices_apply(ctx, ct, &cg, cgrel, &e) ||
-		    (restore_dir ? vz_cpt_restore_init(ctx, ct, &cg, restore_dir, &ip, &e)
-				 : spawn_init(ctx, ct, &cg, cgrel, lxcfs, &ip, &e))) {
+		    make_init(ctx, ct, &cg, cgrel, lxcfs, restore_dir, &ip, &e)) {
 			vz_log(ctx, ct->ctid, VZ_LOG_ERR, "%s", e.msg);
 			break;
 		}

@@ -89,12 +89,107 @@ char *vz_storage_backing_mnt(const struct vz_ct *ct)
 	return priv_file(ct, "mnt");
 }
 
+/* ---- what host users can reach of a CT's files ----
+ * A CT's root makes whatever files it likes: setuid-root programs, and
+ * (a privileged CT, or a template) device nodes. None of that may work for
+ * anyone on the host. So every host-side view of a CT's files (vzctl
+ * mount, the image's mount, convert's and compact's temporary mounts, the
+ * host's side of a running CT's root) is nosuid,nodev, and the
+ * directories above them are root's alone (0700). */
+#define HOST_VIEW (MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+
+static int set_attrs(const char *dir, uint64_t set, uint64_t clr)
+{
+	struct mount_attr a = {.attr_set = set, .attr_clr = clr};
+	return (int)syscall(SYS_mount_setattr, AT_FDCWD, dir, AT_SYMLINK_NOFOLLOW, &a,
+			    sizeof(a));
+}
+
+/* The CT's own view is cloned from the host's mount at VE_ROOT when its
+ * init (or a restore) gets its mount namespace, and a clone made for a
+ * user namespace keeps the flags locked: the CT could never lift nosuid
+ * itself, and su, sudo and systemd inside need setuid. So the host's mount
+ * drops nosuid just for the clone and takes it back at once. A CT in a
+ * user namespace keeps nodev (overlayfs mounted there has it anyway); a
+ * privileged CT gets its devices, as before. */
+int vz_storage_ct_view(const struct vz_ct *ct, bool for_ct, vz_error *err)
+{
+	uint64_t lift = MOUNT_ATTR_NOSUID | (ct->uid_base ? 0 : MOUNT_ATTR_NODEV);
+	if (set_attrs(ct->root_dir, for_ct ? 0 : HOST_VIEW, for_ct ? lift : 0) < 0)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "CT %u: cannot set the flags of %s",
+				    ct->ctid, ct->root_dir);
+	return 0;
+}
+
+/* mode of one of vz's directories; none is the CT's to make (an
+ * administrator's symlink, /vz/private -> /data/private, is followed) */
+static int chmod_dir(const char *path, mode_t mode)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	struct stat st;
+	int r = fstat(fd, &st);
+	if (r == 0 && (st.st_mode & 07777) != mode)
+		r = fchmod(fd, mode);
+	int e = errno;
+	close(fd);
+	errno = e;
+	return r;
+}
+
+/* The parent of a CT's directory, when it is one of vz's own (under
+ * ROOT/vz): an administrator's VE_PRIVATE=/srv/$VEID leaves /srv alone. */
+static char *vz_parent(const vz_ctx *ctx, const char *dir)
+{
+	_cleanup_free_ char *vz = xasprintf("%s/vz/", ctx->root);
+	char *p = xstrdup(dir);
+	char *sl = strrchr(p, '/');
+	if (!sl || strncmp(p, vz, strlen(vz)) || sl < p + strlen(vz)) {
+		free(p);
+		return NULL;
+	}
+	*sl = '\0';
+	return p;
+}
+
+/* The directories holding the CT's files are root's only (0700), made so
+ * at create and again at each mount and start, so that a root made by an
+ * older vz (0755) is closed too. None of them needs to be searched by the
+ * CT's mapped root: the CT's init starts with its cwd on the CT root, and
+ * the layers reach the user namespace that mounts the overlay as
+ * descriptors (mount_userns). */
+int vz_storage_secure(vz_ctx *ctx, const struct vz_ct *ct, vz_error *err)
+{
+	_cleanup_free_ char *rp = vz_parent(ctx, ct->root_dir);
+	_cleanup_free_ char *pp = vz_parent(ctx, ct->private_dir);
+	_cleanup_free_ char *snaps = xasprintf("%s/snapshots", ct->private_dir);
+	_cleanup_free_ char *layers = xasprintf("%s/layers", ctx->template_dir);
+	_cleanup_free_ char *dump = vz_dump_default(ctx, ct->ctid);
+	*strrchr(dump, '/') = '\0';
+	/* a mounted VE_ROOT shows the CT's own / (its mode is the CT's) */
+	const char *root = is_mountpoint(ct->root_dir) ? NULL : ct->root_dir;
+	const char *dirs[] = {rp, pp, ct->private_dir, snaps, layers, dump, root};
+	for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+		if (dirs[i] && chmod_dir(dirs[i], 0700) < 0)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot close %s",
+					    ct->ctid, dirs[i]);
+	return 0;
+}
+
 static int mount_backing(struct vz_ct *ct, vz_error *err)
 {
 	_cleanup_free_ char *img = vz_storage_image(ct);
 	_cleanup_free_ char *mnt = vz_storage_backing_mnt(ct);
-	if (!img || is_mountpoint(mnt))
+	if (!img)
 		return 0;
+	if (is_mountpoint(mnt)) {
+		/* mounted already (by an older vz, maybe): a host view all the same */
+		if (set_attrs(mnt, HOST_VIEW, 0) < 0)
+			return vz_err_errno(err, VZ_E_MOUNT, errno, "CT %u: cannot set the flags of %s",
+					    ct->ctid, mnt);
+		return 0;
+	}
 	/* a --diskspace that could not be applied live is applied now */
 	unsigned long long kb = vz_disk_hard(vz_conf_get(&ct->conf, "DISKSPACE"));
 	struct stat st;
@@ -174,6 +269,9 @@ int vz_storage_create(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
 		return vz_err(err, VZ_E_BADVALUE, "CT %u: layout %.32s: overlay or image",
 			      ct->ctid, layout);
 	bool image = layout && !strcmp(layout, "image");
+	int r = vz_storage_secure(ctx, ct, err);
+	if (r)
+		return r;
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp", ct->private_dir);
 	_cleanup_free_ char *tmnt = xasprintf("%s/mnt", tmp);
 	(void)vz_image_umount(tmnt, NULL); /* left by a create that was killed */
@@ -185,7 +283,7 @@ int vz_storage_create(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
 				    "CT %u: cannot create private area %s", ct->ctid,
 				    ct->private_dir);
 	}
-	int r = make_area(ctx, ct, tmp, image, layer, err);
+	r = make_area(ctx, ct, tmp, image, layer, err);
 	if (!r && !image && vz_storage_record_layer(tmp, layer) < 0)
 		r = vz_err_errno(err, VZ_E_CREATEPRIV, errno, "CT %u: cannot write %s/.layer",
 				 ct->ctid, tmp);
@@ -250,7 +348,9 @@ static void overlay_helper(int sock)
 		    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 			snprintf(msg, sizeof(msg), "overlay: %s", strerror(errno));
 		} else {
-			int m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, 0);
+			/* nosuid,nodev from the start: it is attached on the host
+			 * first (vz_storage_ct_view) */
+			int m = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, HOST_VIEW);
 			if (m < 0)
 				snprintf(msg, sizeof(msg), "fsmount: %s", strerror(errno));
 			else if (send_fd(sock, m) < 0)
@@ -272,8 +372,10 @@ static int mount_userns(vz_ctx *ctx, struct vz_ct *ct, const char *layer,
 	_cleanup_free_ char *stage = xasprintf("%s/%u.mnt", ctx->run_dir, ct->ctid);
 	_cleanup_free_ char *sl = xasprintf("%s/lower", stage);
 	_cleanup_free_ char *sp = xasprintf("%s/private", stage);
-	/* searchable by the namespace's root, which is nobody to the host */
-	if (mkdir_p(sl, 0755) < 0 || mkdir_p(sp, 0755) < 0)
+	/* 0711: the helper, the CT's mapped root (nobody to the host), looks
+	 * up the layers' mount points by name from its cwd here; it lists
+	 * nothing, and what is mounted on them is its mount namespace's only */
+	if (mkdir_p(sl, 0711) < 0 || mkdir_p(sp, 0711) < 0 || chmod(stage, 0711) < 0)
 		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot create %s", stage);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk) < 0)
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "socketpair");
@@ -382,9 +484,12 @@ int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, bool for_ct, vz_error *err)
 	if (layer && !path_exists(layer))
 		return vz_err(err, VZ_E_NOTEMPLATE,
 			      "CT %u: template layer %s is missing", ct->ctid, layer);
-	if (mkdir_p(ct->root_dir, 0755) < 0)
+	int r = vz_storage_secure(ctx, ct, err);
+	if (r)
+		return r;
+	if (mkdir_p(ct->root_dir, 0700) < 0)
 		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot create %s", ct->root_dir);
-	int r = mount_backing(ct, err);
+	r = mount_backing(ct, err);
 	if (r)
 		return r;
 	_cleanup_free_ char *img = vz_storage_image(ct);
@@ -396,6 +501,7 @@ int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, bool for_ct, vz_error *err)
 	if (ct->uid_base && for_ct) {
 		r = mount_userns(ctx, ct, layer, upper, err);
 	} else if (image) {
+		/* a bind keeps the image mount's nosuid,nodev */
 		r = mount(upper, ct->root_dir, NULL, MS_BIND, NULL) < 0
 			    ? vz_err_errno(err, VZ_E_MOUNT, errno, "CT %u: cannot mount %s",
 					   ct->ctid, ct->root_dir)
@@ -404,7 +510,7 @@ int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, bool for_ct, vz_error *err)
 		_cleanup_free_ char *opts = xasprintf(
 			"lowerdir=%s,upperdir=%s/fs,workdir=%s/work,userxattr", layer, upper,
 			upper);
-		r = mount("overlay", ct->root_dir, "overlay", 0, opts) < 0
+		r = mount("overlay", ct->root_dir, "overlay", MS_NOSUID | MS_NODEV, opts) < 0
 			    ? vz_err_errno(err, VZ_E_MOUNT, errno, "CT %u: cannot mount %s",
 					   ct->ctid, ct->root_dir)
 			    : 0;
@@ -416,6 +522,12 @@ int vz_storage_mount(vz_ctx *ctx, struct vz_ct *ct, bool for_ct, vz_error *err)
 	}
 	/* host mounts must not leak into the CT's tree and back */
 	(void)mount(NULL, ct->root_dir, NULL, MS_PRIVATE, NULL);
+	/* whichever way it was made, the host's view is nosuid,nodev */
+	if ((r = vz_storage_ct_view(ct, false, err))) {
+		vz_error e;
+		(void)vz_storage_umount(ctx, ct, &e);
+		return r;
+	}
 	vz_log(ctx, ct->ctid, VZ_LOG_DEBUG, "mounted %s", ct->root_dir);
 	return 0;
 }

@@ -639,7 +639,8 @@ int vz_template_layer(vz_ctx *ctx, const char *name, char **dirp, vz_error *err)
 		return r;
 	}
 	_cleanup_free_ char *tmp = xasprintf("%s/.tmp-%s-%d", layers, name, (int)getpid());
-	if (mkdir_p(tmp, 0755) < 0) {
+	/* layers: root's only (the CT's tree below is 0755 as any /) */
+	if (mkdir_p(layers, 0700) < 0 || mkdir_p(tmp, 0755) < 0) {
 		vz_unlock(lfd);
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create %s", tmp);
 	}

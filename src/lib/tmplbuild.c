@@ -476,7 +476,7 @@ int vz_template_build_locked(vz_ctx *ctx, const char *name, vz_error *err)
 		return r;
 	_cleanup_free_ char *layers = xasprintf("%s/layers", ctx->template_dir);
 	_cleanup_free_ char *tmp = xasprintf("%s/.build-%s@%d", layers, name, (int)getpid());
-	if (mkdir_p(layers, 0755) < 0) {
+	if (mkdir_p(layers, 0700) < 0) { /* root's only: the CTs' trees (storage.c) */
 		vz_conf_free(&def);
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create %s", layers);
 	}

@@ -155,7 +155,7 @@ int vz_template_import(vz_ctx *ctx, const char *file, const char *as, int flags,
 			   "OS template %s is cached already (%s); --force replaces it", name, old);
 		goto out;
 	}
-	if (mkdir_p(cdir, 0755) < 0 || mkdir_p(root, 0755) < 0) {
+	if (mkdir_p(cdir, 0755) < 0 || mkdir_p(ldir, 0700) < 0 || mkdir_p(root, 0755) < 0) {
 		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "cannot create %s", tmp);
 		goto out;
 	}
