@@ -262,6 +262,22 @@ static int pump(int from, int to)
 	return 1;
 }
 
+/* Passes on what is in the pipe now, no more. */
+static void drain(int from, int to)
+{
+	int left;
+	if (from < 0 || ioctl(from, FIONREAD, &left) < 0)
+		return;
+	while (left > 0) {
+		char buf[16384];
+		ssize_t n = read(from, buf, (size_t)left < sizeof(buf) ? (size_t)left : sizeof(buf));
+		if (n <= 0)
+			return;
+		(void)write_all(to, buf, (size_t)n);
+		left -= (int)n;
+	}
+}
+
 static void relay_stdio(struct stdio_relay *r, int pidfd)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, oldpipe;
@@ -327,11 +343,10 @@ static void relay_stdio(struct stdio_relay *r, int pidfd)
 		if (pf[0].revents)
 			break;
 	}
-	/* it is gone: what it wrote before is in the pipes */
-	while (r->out >= 0 && pump(r->out, 1) > 0)
-		;
-	while (r->err >= 0 && pump(r->err, 2) > 0)
-		;
+	/* it is gone: what it wrote before is in the pipes. Only that: a
+	 * program it left running that keeps writing would keep us here. */
+	drain(r->out, 1);
+	drain(r->err, 2);
 	(void)sigaction(SIGPIPE, &oldpipe, NULL);
 }
 

@@ -265,6 +265,45 @@ except socket.timeout:
 	assert_contains "$LAST_OUT" "DENIED connect" "a connect from inside the CT"
 }
 
+# vzctl exec's protocol: the child that enters the CT reports a failure to
+# enter on a pipe, then the command's exit status. The command never holds
+# that pipe or any descriptor of vzctl's: what it writes anywhere it can
+# cannot become vzctl's error or exit code.
+test_a_ct_program_cannot_forge_vzctl_exec_errors_or_hang_it() {
+	attack_ct 101
+	run_cmd vzctl exec 101 '
+		for f in /proc/self/fd/* /proc/$$/fd/*; do
+			case $f in */0|*/1|*/2) continue;; esac
+			[ -e "$f" ] && echo "FD $f -> $(readlink $f)"
+			printf "099forged by the CT" >"$f" 2>/dev/null
+		done
+		ls /proc/$PPID/fd >/dev/null 2>&1 && echo "PARENT fds"
+		echo "PPID=$PPID"
+		exit 0'
+	assert_eq "$LAST_CODE" 0 "vzctl exec's exit code"
+	assert_not_contains "$LAST_ERR$LAST_OUT" "forged" "a forged error"
+	assert_not_contains "$LAST_OUT" "FD " "descriptors beyond stdio in the CT program"
+	assert_contains "$LAST_OUT" "PPID=0" "the CT program's parent (vz's helper, outside)"
+	# a program left behind that floods its stdout, read slowly: vzctl
+	# returns when the command does (the landed relay read on for as long
+	# as the program kept writing)
+	# (three writers keep the pipe full: one alone sometimes let it empty)
+	local t0=$SECONDS
+	run_cmd bash -c "timeout 20 '$VZ_BIN_DIR/vzctl' exec 101 'yes vz-flood & yes vz-flood & yes vz-flood & sleep 1' | while read -r l; do :; done; echo \"rc=\${PIPESTATUS[0]}\""
+	assert_contains "$LAST_OUT" "rc=0" "vzctl exec's exit (124: it was still relaying after 20 s)"
+	[ $((SECONDS - t0)) -lt 15 ] || fail "vzctl exec took $((SECONDS - t0)) s to end after its command"
+	run_cmd vzctl exec 101 'killall yes'
+	# one that never reads its stdin, and one that keeps it open
+	# after the command: both end with the command
+	t0=$SECONDS
+	run_cmd bash -c "yes | timeout 20 '$VZ_BIN_DIR/vzctl' exec2 101 'sleep 1; exit 7'; echo \"rc=\${PIPESTATUS[1]}\""
+	assert_contains "$LAST_OUT" "rc=7" "an exec that never read its input"
+	run_cmd bash -c "timeout 20 '$VZ_BIN_DIR/vzctl' exec2 101 'sleep 300 & exit 5' </dev/zero; echo \"rc=\$?\""
+	assert_contains "$LAST_OUT" "rc=5" "an exec whose background child holds stdin open"
+	[ $((SECONDS - t0)) -lt 30 ] || fail "vzctl exec waited on programs left behind"
+	run_cmd vzctl exec 101 'killall sleep'
+}
+
 # A non-root host user and the CT's files under VZ_ROOT that vz itself
 # keeps: the console socket, the state and console files, the lock.
 test_a_host_user_cannot_use_a_cts_console_or_state() {
