@@ -304,6 +304,28 @@ test_a_ct_program_cannot_forge_vzctl_exec_errors_or_hang_it() {
 	run_cmd vzctl exec 101 'killall sleep'
 }
 
+# set --userpasswd on a stopped CT runs the CT's own /bin/sh. CT root put
+# a program there that leaves a chroot (the landed helper chrooted into
+# the CT's root, and root in a user namespace of its own may chroot
+# again): it must find nothing but the CT's own root.
+test_a_stopped_cts_userpasswd_helper_cannot_leave_the_ct_root() {
+	[ -x "$ATTACK" ] || fail "no $ATTACK (make builds it)"
+	mk_ct 101
+	local marker=vz-host-marker-$RANDOM
+	: >"$VZ_ROOT/$marker"
+	: >"$VZ_ROOT/vz/$marker"
+	ct_put_file 101 /bin/sh 755 <"$ATTACK"
+	ct_put_file 101 /vz-attack-target 644 <<<"/$marker"
+	run_cmd vzctl set 101 --userpasswd root:x
+	local log="$VZ_ROOT/vz/private/101/fs/vz-attack-log"
+	[ -f "$log" ] || fail "the CT's /bin/sh did not run ($LAST_ERR)"
+	note "the CT's /bin/sh: $(tr '\n' ' ' <"$log")"
+	assert_not_contains "$(cat "$log")" "REACHED /$marker" "a host file reached from the stopped CT's helper"
+	assert_contains "$(cat "$log")" "ROOT:" "the attack's report"
+	assert_contains "$(grep ROOT: "$log")" " vz-attack-target" "the root the helper reached (the CT's own)"
+	[ ! -e "$VZ_ROOT/$marker.created" ] && [ ! -e "$VZ_ROOT/vz/$marker.created" ] || fail "the helper created a file on the host"
+}
+
 # A non-root host user and the CT's files under VZ_ROOT that vz itself
 # keeps: the console socket, the state and console files, the lock.
 test_a_host_user_cannot_use_a_cts_console_or_state() {
