@@ -26,11 +26,13 @@
 #include <linux/sched.h>
 #include "internal.h"
 
-static volatile pid_t exec_child;
+/* The command's process, as a pidfd: once it has been waited for, its
+ * pid may name any host process, the pidfd nothing. */
+static volatile int exec_child = -1;
 static void forward_signal(int sig)
 {
-	if (exec_child > 0)
-		kill(exec_child, sig);
+	if (exec_child >= 0)
+		(void)syscall(SYS_pidfd_send_signal, exec_child, sig, NULL, 0);
 }
 
 static pid_t clone_into(int cgfd)
@@ -419,7 +421,7 @@ int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 		close(out[1]);
 		close(er[1]);
 		/* out of our process group now: pass on what the terminal sends */
-		exec_child = y;
+		exec_child = (int)syscall(SYS_pidfd_open, y, 0);
 		struct sigaction sa = {.sa_handler = forward_signal};
 		int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 		for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
