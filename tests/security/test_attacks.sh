@@ -67,6 +67,12 @@ test_ct_root_cannot_remount_sys_or_cgroups_writable_nor_write_host_sysfs() {
 	run_cmd vzctl exec 101 '
 		mount -o remount,rw /sys && echo "REMOUNTED /sys"
 		mount -o remount,rw /sys/fs/cgroup && echo "REMOUNTED /sys/fs/cgroup"
+		# a bind remount changes the mount'"'"'s flag, not the file system'"'"'s
+		mount -o remount,bind,rw /sys
+		for f in /sys/kernel/mm/transparent_hugepage/enabled /sys/kernel/uevent_helper \
+			/sys/power/state /sys/module/printk/parameters/time; do
+			[ -e "$f" ] && echo never >"$f" 2>/dev/null && echo "WROTE $f"
+		done
 		# a sysfs of its own (it has its own network namespace): the host
 		# kernel'"'"'s files in it are not its to write
 		mkdir -p /mnt/s && mount -t sysfs sysfs /mnt/s && echo "MOUNTED sysfs" &&
