@@ -39,12 +39,12 @@ int vz_distro_hostname(const char *hn)
 {
 	char buf[300];
 	int n = snprintf(buf, sizeof(buf), "%s\n", hn);
-	if (write_file("/etc/hostname", buf, (size_t)n, O_CREAT | O_TRUNC) < 0)
+	if (write_ct_file("/etc/hostname", buf, (size_t)n, O_CREAT | O_TRUNC) < 0)
 		return -1;
 	struct stat st;
 	if (lstat("/etc/hosts", &st) == 0 && !S_ISREG(st.st_mode))
 		return 0; /* a link or stranger: the CT manages it */
-	_cleanup_free_ char *old = read_file("/etc/hosts", NULL);
+	_cleanup_free_ char *old = read_ct_file("/etc/hosts", NULL);
 	size_t cap = (old ? strlen(old) : 0) + 2 * strlen(hn) + 128;
 	_cleanup_free_ char *out = xmalloc(cap);
 	size_t len = 0;
@@ -68,7 +68,8 @@ int vz_distro_hostname(const char *hn)
 					(int)(dot - hn), hn);
 	else
 		len += (size_t)snprintf(out + len, cap - len, "127.0.1.1\t%s\n", hn);
-	if (write_file("/etc/hosts.vz-new", out, len, O_CREAT | O_TRUNC) < 0)
+	(void)unlink("/etc/hosts.vz-new");
+	if (write_ct_file("/etc/hosts.vz-new", out, len, O_CREAT | O_TRUNC) < 0)
 		return -1;
 	(void)chmod("/etc/hosts.vz-new", 0644);
 	return rename("/etc/hosts.vz-new", "/etc/hosts");
@@ -370,7 +371,7 @@ int vz_ct_userpasswd(vz_ctx *ctx, unsigned ctid, const char *userpass, vz_error 
 int vz_distro_netifs(const struct vz_netif *nf, size_t n)
 {
 	const char *path = "/etc/network/interfaces";
-	_cleanup_free_ char *old = read_file(path, NULL);
+	_cleanup_free_ char *old = read_ct_file(path, NULL);
 	bool any = false;
 	for (size_t i = 0; i < n; i++)
 		any |= nf[i].dhcp;
@@ -405,7 +406,8 @@ int vz_distro_netifs(const struct vz_netif *nf, size_t n)
 							nf[i].ifname);
 		len += (size_t)snprintf(out + len, cap - len, "%s\n", NETIF_END);
 	}
-	if (write_file("/etc/network/interfaces.vz-new", out, len, O_CREAT | O_TRUNC) < 0)
+	(void)unlink("/etc/network/interfaces.vz-new");
+	if (write_ct_file("/etc/network/interfaces.vz-new", out, len, O_CREAT | O_TRUNC) < 0)
 		return -1;
 	(void)chmod("/etc/network/interfaces.vz-new", 0644);
 	return rename("/etc/network/interfaces.vz-new", path);

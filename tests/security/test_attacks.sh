@@ -360,3 +360,23 @@ test_a_host_user_cannot_use_a_cts_console_or_state() {
 	assert_not_contains "$LAST_OUT" "LISTED" "nobody listing CT 101's private area"
 	expect_status 101 "exist mounted running"
 }
+
+# The files vz writes inside a CT (/etc/hostname, /etc/hosts,
+# /etc/resolv.conf) at start and at a live set: CT root made them FIFOs,
+# which a helper opening them waits on for ever (holding the CT's lock),
+# or a link to /dev/zero, which a read never finishes.
+test_ct_files_made_fifos_or_devices_do_not_hold_vzctl() {
+	mk_running_ct 101
+	expect_code 0 vzctl exec 101 'rm -f /etc/hostname /etc/hosts.vz-new /etc/resolv.conf &&
+		mkfifo /etc/hostname /etc/hosts.vz-new && ln -s /dev/zero /etc/resolv.conf'
+	run_cmd timeout 20 "$VZ_BIN_DIR/vzctl" set 101 --hostname h1.example --nameserver 198.18.0.1 --save
+	[ "$LAST_CODE" != 124 ] || fail "vzctl set --hostname/--nameserver hung on the CT's FIFO or /dev/zero"
+	note "set on the FIFOs: exit $LAST_CODE $LAST_ERR"
+	expect_code 0 vzctl exec 101 'rm -f /etc/resolv.conf && mkfifo /etc/resolv.conf'
+	expect_code 0 vzctl stop 101
+	# at start, init's setup writes them too
+	run_cmd timeout 20 "$VZ_BIN_DIR/vzctl" start 101 --wait
+	[ "$LAST_CODE" != 124 ] || fail "vzctl start hung on the CT's FIFOs"
+	expect_code 0 vzctl exec 101 'hostname'
+	assert_eq "$LAST_OUT" "h1.example" "the CT's hostname"
+}
