@@ -129,9 +129,16 @@ test_ct_root_cannot_raise_or_leave_its_cgroup_limits() {
 		echo $$ >$c/cgroup.procs || exit 4'
 	run_cmd timeout 60 "$VZ_BIN_DIR/vzctl" exec2 101 "$setup; exec memhog 128 0 /tmp/hog"
 	note "memhog in a child cgroup of 1G under 64M: exit $LAST_CODE"
-	[ "$LAST_CODE" != 3 ] && [ "$LAST_CODE" != 4 ] || fail "could not set up the child cgroup (exit $LAST_CODE): $LAST_ERR"
-	[ "$LAST_CODE" != 124 ] || fail "128 MiB held in a CT limited to 64 MiB (memhog still ran)"
-	assert_eq "$LAST_CODE" 137 "memhog's end (OOM kill)"
+	if [ "$LAST_CODE" = 3 ] && [ ! -d /sys/fs/cgroup/memory ]; then
+		# cgroup v2: the CT's cgroup holds processes (vz's exec helper
+		# among them), so it cannot hand controllers to a child now
+		note "v2: no child cgroup with a memory limit of its own could be made ($LAST_ERR)"
+	else
+		[ "$LAST_CODE" != 3 ] && [ "$LAST_CODE" != 4 ] ||
+			fail "could not set up the child cgroup (exit $LAST_CODE): $LAST_ERR"
+		[ "$LAST_CODE" != 124 ] || fail "128 MiB held in a CT limited to 64 MiB (memhog still ran)"
+		assert_eq "$LAST_CODE" 137 "memhog's end (OOM kill)"
+	fi
 	# out of its cgroup: every cgroup.procs it can reach, a cgroup2 of its
 	# own mounted anew; then the host says where the process is
 	run_cmd vzctl exec 101 'sh -c '\''for f in /sys/fs/cgroup/*/cgroup.procs /sys/fs/cgroup/cgroup.procs \
@@ -151,13 +158,9 @@ test_ct_root_cannot_raise_or_leave_its_cgroup_limits() {
 		sleep 0.1
 	done
 	[ -n "$pid" ] || fail "the CT's sleep 3017 did not show up on the host"
+	# every hierarchy: under CT 101's cgroup (vz makes it in all of them)
 	local out
-	out=$(grep -v "/$(cg_base)/101" "/proc/$pid/cgroup" | grep -v '^[0-9]*:[^:]*:/$' || true)
-	# a hierarchy vz does not use (a cgroup of no controller) is left as it is
-	out=$(for l in $out; do
-		h=${l#*:}; h=${h%%:*}
-		grep -q "/$(cg_base)" <<<"$(grep ":$h:" /proc/self/cgroup)" && echo "$l"
-	done)
+	out=$(grep -v "/$(cg_base)/101" "/proc/$pid/cgroup" || true)
 	[ -z "$out" ] || fail "a CT process left its cgroup: $out (all: $(tr '\n' ' ' <"/proc/$pid/cgroup"))"
 	grep -q "/$(cg_base)/101" "/proc/$pid/cgroup" || fail "the CT's process is in no cgroup of CT 101: $(cat "/proc/$pid/cgroup")"
 	after=$(for f in "${lim[@]}"; do echo "$f=$(cat "$f")"; done)
