@@ -22,19 +22,19 @@ enum { DEV_M = 1, DEV_R = 2, DEV_W = 4, DEV_ALL = 7 };
 #define DEV_ANY (-1)
 
 struct dev_rule {
-	char type;      /* 'c', 'b', or 'a' for both */
 	long major, minor;  /* DEV_ANY: any */
 	unsigned access;    /* DEV_M | DEV_R | DEV_W */
+	char type;          /* 'c', 'b', or 'a' for both */
 };
 
 /* What every CT has: its /dev as rootfs.c builds it (null, zero, full,
  * random, urandom, tty, console and ptmx, its devpts) and mknod of
  * anything, which gives no access by itself (open is checked too). */
 static const struct dev_rule defaults[] = {
-	{'c', DEV_ANY, DEV_ANY, DEV_M}, {'b', DEV_ANY, DEV_ANY, DEV_M},
-	{'c', 1, 3, DEV_ALL},  {'c', 1, 5, DEV_ALL},   {'c', 1, 7, DEV_ALL},
-	{'c', 1, 8, DEV_ALL},  {'c', 1, 9, DEV_ALL},   {'c', 5, 0, DEV_ALL},
-	{'c', 5, 1, DEV_ALL},  {'c', 5, 2, DEV_ALL},   {'c', 136, DEV_ANY, DEV_ALL},
+	{DEV_ANY, DEV_ANY, DEV_M, 'c'}, {DEV_ANY, DEV_ANY, DEV_M, 'b'},
+	{1, 3, DEV_ALL, 'c'},  {1, 5, DEV_ALL, 'c'},   {1, 7, DEV_ALL, 'c'},
+	{1, 8, DEV_ALL, 'c'},  {1, 9, DEV_ALL, 'c'},   {5, 0, DEV_ALL, 'c'},
+	{5, 1, DEV_ALL, 'c'},  {5, 2, DEV_ALL, 'c'},   {136, DEV_ANY, DEV_ALL, 'c'},
 };
 
 #define MAX_RULES 64

@@ -12,8 +12,10 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/mount.h>
 #include "internal.h"
 
 /* Runs inside the CT, on its fresh /run: systemd services that protect
@@ -37,12 +39,12 @@ int vz_distro_hostname(const char *hn)
 {
 	char buf[300];
 	int n = snprintf(buf, sizeof(buf), "%s\n", hn);
-	if (write_file("/etc/hostname", buf, (size_t)n, O_CREAT | O_TRUNC) < 0)
+	if (write_ct_file("/etc/hostname", buf, (size_t)n, O_CREAT | O_TRUNC) < 0)
 		return -1;
 	struct stat st;
 	if (lstat("/etc/hosts", &st) == 0 && !S_ISREG(st.st_mode))
 		return 0; /* a link or stranger: the CT manages it */
-	_cleanup_free_ char *old = read_file("/etc/hosts", NULL);
+	_cleanup_free_ char *old = read_ct_file("/etc/hosts", NULL);
 	size_t cap = (old ? strlen(old) : 0) + 2 * strlen(hn) + 128;
 	_cleanup_free_ char *out = xmalloc(cap);
 	size_t len = 0;
@@ -66,7 +68,8 @@ int vz_distro_hostname(const char *hn)
 					(int)(dot - hn), hn);
 	else
 		len += (size_t)snprintf(out + len, cap - len, "127.0.1.1\t%s\n", hn);
-	if (write_file("/etc/hosts.vz-new", out, len, O_CREAT | O_TRUNC) < 0)
+	(void)unlink("/etc/hosts.vz-new");
+	if (write_ct_file("/etc/hosts.vz-new", out, len, O_CREAT | O_TRUNC) < 0)
 		return -1;
 	(void)chmod("/etc/hosts.vz-new", 0644);
 	return rename("/etc/hosts.vz-new", "/etc/hosts");
@@ -106,15 +109,20 @@ static bool user_ok(const char *u, size_t n)
 	return true;
 }
 
-/* A stopped CT: its own view mounted, the script run chrooted in it by a
+/* A stopped CT: its own view mounted, the script run in it (its root by pivot_root) by a
  * process that is the CT's root through the CT's id map, never host root
  * running the CT's binaries. */
 /* The CT's own /dev nodes are dead on its user-namespace mount (nodev):
- * the tools want /dev/null and friends, so bind the host's on a tmpfs. */
+ * the tools want /dev/null and friends, so bind the host's on a tmpfs.
+ * Before the pivot, a path is resolved from the host's root: a "dev" that
+ * is a symlink of the CT's would put the tmpfs where it points. */
 static int stopped_dev(void)
 {
 	static const char *const nodes[] = {"null", "zero", "random", "urandom"};
+	struct stat st;
 	if (mkdir("dev", 0755) < 0 && errno != EEXIST)
+		return -1;
+	if (lstat("dev", &st) < 0 || !S_ISDIR(st.st_mode))
 		return -1;
 	if (mount("vzdev", "dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k") < 0)
 		return -1;
@@ -128,6 +136,34 @@ static int stopped_dev(void)
 		if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
 			return -1;
 	}
+	return 0;
+}
+
+/* In the helper's new mount namespace, cwd on the CT's root: makes that
+ * the root with pivot_root, the host's tree detached. Not chroot: the
+ * CT's root in a user namespace of its own holds CAP_SYS_CHROOT there,
+ * and a chroot into a subdirectory with the cwd left above it walks out
+ * to the host's root. */
+static int enter_stopped_root(void)
+{
+	/* nothing mounted here propagates to the host's mounts */
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+		return -1;
+	/* the copied mounts are locked in a user namespace, and pivot_root
+	 * refuses a locked new root: stack a clone of the CT root on it */
+	int t = (int)syscall(SYS_open_tree, AT_FDCWD, ".",
+			     OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+	if (t < 0)
+		return -1;
+	if (syscall(SYS_move_mount, t, "", AT_FDCWD, ".", MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+	    fchdir(t) < 0) {
+		close(t);
+		return -1;
+	}
+	close(t);
+	if (stopped_dev() < 0 || syscall(SYS_pivot_root, ".", ".") < 0 ||
+	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
+		return -1;
 	return 0;
 }
 
@@ -185,8 +221,7 @@ static int run_in_stopped(struct vz_ct *ct, char *const argv[], const char *inpu
 			_exit(125);
 		if ((ct->uid_base && (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 ||
 				      setresuid(0, 0, 0) < 0)) ||
-		    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || stopped_dev() < 0 ||
-		    chroot(".") < 0 || chdir("/") < 0)
+		    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 || enter_stopped_root() < 0)
 			_exit(125);
 		pid_t inner = fork(); /* pid 1 of the new pid namespace */
 		if (inner < 0)
@@ -336,7 +371,7 @@ int vz_ct_userpasswd(vz_ctx *ctx, unsigned ctid, const char *userpass, vz_error 
 int vz_distro_netifs(const struct vz_netif *nf, size_t n)
 {
 	const char *path = "/etc/network/interfaces";
-	_cleanup_free_ char *old = read_file(path, NULL);
+	_cleanup_free_ char *old = read_ct_file(path, NULL);
 	bool any = false;
 	for (size_t i = 0; i < n; i++)
 		any |= nf[i].dhcp;
@@ -371,7 +406,8 @@ int vz_distro_netifs(const struct vz_netif *nf, size_t n)
 							nf[i].ifname);
 		len += (size_t)snprintf(out + len, cap - len, "%s\n", NETIF_END);
 	}
-	if (write_file("/etc/network/interfaces.vz-new", out, len, O_CREAT | O_TRUNC) < 0)
+	(void)unlink("/etc/network/interfaces.vz-new");
+	if (write_ct_file("/etc/network/interfaces.vz-new", out, len, O_CREAT | O_TRUNC) < 0)
 		return -1;
 	(void)chmod("/etc/network/interfaces.vz-new", 0644);
 	return rename("/etc/network/interfaces.vz-new", path);

@@ -26,11 +26,13 @@
 #include <linux/sched.h>
 #include "internal.h"
 
-static volatile pid_t exec_child;
+/* The command's process, as a pidfd: once it has been waited for, its
+ * pid may name any host process, the pidfd nothing. */
+static volatile int exec_child = -1;
 static void forward_signal(int sig)
 {
-	if (exec_child > 0)
-		kill(exec_child, sig);
+	if (exec_child >= 0)
+		(void)syscall(SYS_pidfd_send_signal, exec_child, sig, NULL, 0);
 }
 
 static pid_t clone_into(int cgfd)
@@ -262,6 +264,22 @@ static int pump(int from, int to)
 	return 1;
 }
 
+/* Passes on what is in the pipe now, no more. */
+static void drain(int from, int to)
+{
+	int left;
+	if (from < 0 || ioctl(from, FIONREAD, &left) < 0)
+		return;
+	while (left > 0) {
+		char buf[16384];
+		ssize_t n = read(from, buf, (size_t)left < sizeof(buf) ? (size_t)left : sizeof(buf));
+		if (n <= 0)
+			return;
+		(void)write_all(to, buf, (size_t)n);
+		left -= (int)n;
+	}
+}
+
 static void relay_stdio(struct stdio_relay *r, int pidfd)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, oldpipe;
@@ -327,11 +345,10 @@ static void relay_stdio(struct stdio_relay *r, int pidfd)
 		if (pf[0].revents)
 			break;
 	}
-	/* it is gone: what it wrote before is in the pipes */
-	while (r->out >= 0 && pump(r->out, 1) > 0)
-		;
-	while (r->err >= 0 && pump(r->err, 2) > 0)
-		;
+	/* it is gone: what it wrote before is in the pipes. Only that: a
+	 * program it left running that keeps writing would keep us here. */
+	drain(r->out, 1);
+	drain(r->err, 2);
 	(void)sigaction(SIGPIPE, &oldpipe, NULL);
 }
 
@@ -404,7 +421,7 @@ int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 		close(out[1]);
 		close(er[1]);
 		/* out of our process group now: pass on what the terminal sends */
-		exec_child = y;
+		exec_child = (int)syscall(SYS_pidfd_open, y, 0);
 		struct sigaction sa = {.sa_handler = forward_signal};
 		int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
 		for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)

@@ -36,6 +36,10 @@ int write_file(const char *path, const char *data, size_t len, int flags);
 int write_str(const char *path, const char *s);
 /* Reads a whole small file; NULL and errno on failure. */
 char *read_file(const char *path, size_t *len);
+/* The same for files of a CT, from inside it: regular files only (never
+ * blocking on a FIFO the CT made), read_ct_file at most 4 MiB. */
+char *read_ct_file(const char *path, size_t *len);
+int write_ct_file(const char *path, const char *data, size_t len, int flags);
 ssize_t read_all(int fd, void *buf, size_t len);
 ssize_t write_all(int fd, const void *buf, size_t len);
 int copy_file(const char *src, const char *dst, mode_t mode);

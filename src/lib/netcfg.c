@@ -605,7 +605,7 @@ int vz_dns_write(const char *ns, const char *search)
 {
 	if (!ns && !search)
 		return 0;
-	_cleanup_free_ char *old = read_file("/etc/resolv.conf", NULL);
+	_cleanup_free_ char *old = read_ct_file("/etc/resolv.conf", NULL);
 	size_t cap = (old ? strlen(old) : 0) + (ns ? strlen(ns) * 2 + 256 : 0) +
 		     (search ? strlen(search) + 16 : 0) + 64;
 	_cleanup_free_ char *text = xcalloc(1, cap);

@@ -156,19 +156,17 @@ int write_str(const char *path, const char *s)
 	return write_file(path, s, strlen(s), 0);
 }
 
-char *read_file(const char *path, size_t *lenp)
+/* Reads fd to its end (at most max bytes: more is EFBIG) and closes it. */
+static char *read_fd(int fd, size_t *lenp, size_t max)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
 	size_t cap = 4096, len = 0;
 	char *buf = xmalloc(cap + 1);
 	for (;;) {
 		ssize_t r = read(fd, buf + len, cap - len);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			int e = errno;
+		if (r < 0 || (size_t)r > max - len) {
+			int e = r < 0 ? errno : EFBIG;
 			free(buf);
 			close(fd);
 			errno = e;
@@ -190,6 +188,52 @@ char *read_file(const char *path, size_t *lenp)
 	if (lenp)
 		*lenp = len;
 	return buf;
+}
+
+char *read_file(const char *path, size_t *lenp)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	return read_fd(fd, lenp, SIZE_MAX);
+}
+
+/* A file of the CT's, opened by a helper inside it: a regular file or
+ * nothing. CT root may have made it a FIFO, which would hold the helper
+ * (and vzctl, and the CT's lock) for ever, or a device without end. */
+#define CT_FILE_MAX (4u << 20)
+static int open_ct_file(const char *path, int flags)
+{
+	int fd = open(path, flags | O_NONBLOCK | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -1;
+	}
+	return fd;
+}
+
+char *read_ct_file(const char *path, size_t *lenp)
+{
+	int fd = open_ct_file(path, O_RDONLY);
+	return fd < 0 ? NULL : read_fd(fd, lenp, CT_FILE_MAX);
+}
+
+int write_ct_file(const char *path, const char *data, size_t len, int flags)
+{
+	int fd = open_ct_file(path, O_WRONLY | flags);
+	if (fd < 0)
+		return -1;
+	if (write_all(fd, data, len) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
 }
 
 int copy_file(const char *src, const char *dst, mode_t mode)
