@@ -10,10 +10,10 @@ DESTDIR ?=
 # B is the build directory: build/ normally, build-asan/ for sanitizers
 B ?= build
 CC ?= gcc
-PKGS := libcap libmnl json-c libarchive
+PKGS := libcap libmnl json-c libarchive libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libarchive is dlopen()ed (template.c); only its headers are needed here
-PKG_LIBS := -Wl,--as-needed $(shell pkg-config --libs libcap libmnl json-c 2>/dev/null)
+PKG_LIBS := -Wl,--as-needed $(shell pkg-config --libs libcap libmnl json-c libseccomp 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -DVZ_VERSION='"$(VERSION)"' \
 	-Iinclude -Isrc/lib -I$(B) $(PKG_CFLAGS) -fvisibility=hidden

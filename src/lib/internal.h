@@ -322,6 +322,23 @@ int vz_devices_apply(const vz_ctx *ctx, const struct vz_ct *ct, const struct vz_
 /* ---- caps.c ---- */
 int vz_caps_apply_bounding(const char *capability_conf, vz_error *err);
 
+/* ---- seccomp.c: the CT's seccomp filter (SECCOMP in its config) ---- */
+struct vz_seccomp;
+/* SECCOMP's value checked: "default" or unset, "none", or an absolute path */
+int vz_seccomp_check(unsigned ctid, const char *v, vz_error *err);
+/* Builds the CT's filter in the host's view (an extra deny list is read
+ * now); *out stays NULL for SECCOMP="none". notify: sysinfo(2) goes to a
+ * listener (the CT's init only; vz_seccomp_install hands out its fd). */
+int vz_seccomp_prepare(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
+		       struct vz_seccomp **out, vz_error *err);
+/* Loads it into the calling process (and so its future children); needs
+ * CAP_SYS_ADMIN in the current user namespace: no NO_NEW_PRIVS is set. */
+int vz_seccomp_install(struct vz_seccomp *s, int *listener, vz_error *err);
+void vz_seccomp_free(struct vz_seccomp *s);
+/* prepare + install without a listener, for a process that still sees the
+ * host's files (an extra deny list is read from there) */
+int vz_seccomp_load(const vz_ctx *ctx, const struct vz_ct *ct, vz_error *err);
+
 /* ---- resources.c: limits from the config onto the CT's cgroups ---- */
 /* Checks the value typed for a vzctl option; gives its config key and the
  * value in the config's form. */

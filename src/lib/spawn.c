@@ -33,7 +33,8 @@ static void child_fail(int sock, const vz_error *e)
 
 /* In the new namespaces; never returns. */
 static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
-		       const char *cgrel, const char *lxcfs, const char *pts, int sock)
+		       const char *cgrel, const char *lxcfs, const char *pts,
+		       struct vz_seccomp *filter, int sock)
 {
 	vz_error e = {0};
 	bool userns = ct->uid_base != 0;
@@ -109,12 +110,20 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: close_range", ct->ctid);
 		child_fail(sock, &e);
 	}
+	/* last: the filter also holds for everything init starts */
+	if (vz_seccomp_install(filter, NULL, &e))
+		child_fail(sock, &e);
 	char *const argv[] = {"/sbin/init", NULL};
 	char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 			      "TERM=linux", "container=vz", "HOME=/", NULL};
 	execve(argv[0], argv, envp);
 	vz_err_errno(&e, VZ_E_BROKEN, errno, "CT %u: cannot run /sbin/init", ct->ctid);
 	child_fail(sock, &e);
+}
+
+static void seccomp_freep(struct vz_seccomp **s)
+{
+	vz_seccomp_free(*s);
 }
 
 static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
@@ -126,6 +135,10 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	ip->pid = -1;
 	ip->pidfd = -1;
 	ip->console = -1;
+	/* built here, where an extra deny list on the host can be read */
+	__attribute__((cleanup(seccomp_freep))) struct vz_seccomp *filter = NULL;
+	if ((r = vz_seccomp_prepare(ctx, ct, false, &filter, err)))
+		return r;
 	if ((r = vz_console_pty(ct, &ip->console, NULL, pts, sizeof(pts), err)))
 		return r;
 	int v2 = vz_cg_open_v2(cg, cgrel, err);
@@ -170,7 +183,7 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	int ce = errno;
 	if (pid == 0) {
 		close(sk[0]);
-		init_child(ctx, ct, cg, cgrel, lxcfs, pts, sk[1]);
+		init_child(ctx, ct, cg, cgrel, lxcfs, pts, filter, sk[1]);
 	}
 	(void)chdir("/"); /* the monitor must not keep the CT root busy */
 	if (v2 >= 0)
