@@ -22,6 +22,7 @@
 struct vz_seccomp {
 	scmp_filter_ctx f;
 	unsigned ctid;
+	bool notify;
 };
 
 /* Denied with EPERM in every CT; see docs/security.md for the reasons of
@@ -185,6 +186,7 @@ int vz_seccomp_prepare(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
 					    ct->ctid);
 		}
 	}
+	s->notify = notify;
 	if (notify) {
 		r = seccomp_rule_add(s->f, SCMP_ACT_NOTIFY, SCMP_SYS(sysinfo), 0);
 		if (r < 0) {
@@ -211,7 +213,7 @@ int vz_seccomp_install(struct vz_seccomp *s, int *listener, vz_error *err)
 	if (r < 0)
 		return vz_err_errno(err, VZ_E_SYSTEM, -r, "CT %u: cannot load the seccomp filter",
 				    s->ctid);
-	if (listener) {
+	if (listener && s->notify) {
 		int fd = seccomp_notify_fd(s->f);
 		if (fd < 0)
 			return vz_err_errno(err, VZ_E_SYSTEM, -fd, "CT %u: no seccomp listener",
@@ -229,4 +231,368 @@ int vz_seccomp_load(const vz_ctx *ctx, const struct vz_ct *ct, vz_error *err)
 		r = vz_seccomp_install(s, NULL, err);
 	vz_seccomp_free(s);
 	return r;
+}
+
+/* ---- sysinfo(2) answered with the CT's own figures ----
+ *
+ * The CT's init (and every process vzctl exec starts) carries a filter
+ * that hands sysinfo(2) to a listener; the CT's monitor holds the
+ * listeners and answers from the CT's cgroup: RAM and swap limits and
+ * use, uptime since the CT started, its number of tasks. Loads are the
+ * host's. The answer is written into the caller with /proc/PID/mem of
+ * the host's /proc, opened before the notification id is checked again
+ * (so the pid cannot have been reused in between: a dead caller's
+ * notification is gone). A page the write faults in is anonymous or a
+ * file on the CT's own disk: a CT has no /dev/fuse and no userfaultfd
+ * (denied above), which could hold the monitor up. */
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/sysinfo.h>
+#include <sys/un.h>
+#include <time.h>
+
+#define SRV_MAX 1024 /* listeners and pending hand-offs per CT */
+
+struct sysinfo32 {
+	int32_t uptime;
+	uint32_t loads[3];
+	uint32_t totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	uint16_t procs, pad;
+	uint32_t totalhigh, freehigh, mem_unit;
+	char f[8];
+};
+
+struct srv_fd {
+	int fd;
+	bool conn; /* a hand-off connection that has not sent its listener yet */
+};
+
+struct vz_sysinfo_srv {
+	int lsock;
+	const struct vz_cgroups *cg;
+	const char *rel;
+	time_t start; /* CLOCK_BOOTTIME seconds at the CT's start */
+	struct srv_fd fds[SRV_MAX];
+	size_t n;
+	struct seccomp_notif *req;
+	struct seccomp_notif_resp *resp;
+};
+
+static int notify_addr(const vz_ctx *ctx, unsigned ctid, struct sockaddr_un *sa, int *dirfd)
+{
+	*dirfd = open(ctx->run_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (*dirfd < 0)
+		return -1;
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	snprintf(sa->sun_path, sizeof(sa->sun_path), "/proc/self/fd/%d/%u.notify", *dirfd, ctid);
+	return 0;
+}
+
+int vz_seccomp_notify_connect(const vz_ctx *ctx, unsigned ctid)
+{
+	struct sockaddr_un sa;
+	int dfd;
+	if (notify_addr(ctx, ctid, &sa, &dfd) < 0)
+		return -1;
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		close(s);
+		s = -1;
+	}
+	close(dfd);
+	return s;
+}
+
+int vz_seccomp_apply(struct vz_seccomp *s, int monitor, vz_error *err)
+{
+	int lfd = -1;
+	bool notify = s && s->notify && monitor >= 0;
+	int r = vz_seccomp_install(s, notify ? &lfd : NULL, err);
+	if (!r && notify) {
+		if (send_fd(monitor, lfd) < 0)
+			r = vz_err_errno(err, VZ_E_SYSTEM, errno,
+					 "CT %u: cannot hand the sysinfo listener to the monitor",
+					 s->ctid);
+		close(lfd);
+	}
+	if (monitor >= 0)
+		close(monitor);
+	return r;
+}
+
+static void unlink_notify(const vz_ctx *ctx, unsigned ctid)
+{
+	_cleanup_free_ char *p = xasprintf("%s/%u.notify", ctx->run_dir, ctid);
+	(void)unlink(p);
+}
+
+struct vz_sysinfo_srv *vz_sysinfo_srv_new(const vz_ctx *ctx, unsigned ctid,
+					  const struct vz_cgroups *cg, const char *rel)
+{
+	struct vz_sysinfo_srv *v = xcalloc(1, sizeof(*v));
+	v->cg = cg;
+	v->rel = rel;
+	v->lsock = -1;
+	if (seccomp_notify_alloc(&v->req, &v->resp) < 0) {
+		free(v);
+		return NULL;
+	}
+	struct sockaddr_un sa;
+	int dfd;
+	if (notify_addr(ctx, ctid, &sa, &dfd) < 0)
+		return v;
+	unlink_notify(ctx, ctid);
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	mode_t old = umask(0077); /* root only */
+	if (s >= 0 && (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 16) < 0)) {
+		close(s);
+		s = -1;
+	}
+	umask(old);
+	close(dfd);
+	v->lsock = s;
+	return v;
+}
+
+static void srv_drop(struct vz_sysinfo_srv *v, size_t i)
+{
+	close(v->fds[i].fd);
+	v->fds[i] = v->fds[--v->n];
+}
+
+void vz_sysinfo_srv_boot(struct vz_sysinfo_srv *v, int init_listener)
+{
+	if (!v) {
+		if (init_listener >= 0)
+			close(init_listener);
+		return;
+	}
+	while (v->n)
+		srv_drop(v, 0);
+	struct timespec ts;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	v->start = ts.tv_sec;
+	if (init_listener >= 0)
+		v->fds[v->n++] = (struct srv_fd){init_listener, false};
+}
+
+void vz_sysinfo_srv_free(struct vz_sysinfo_srv *v, const vz_ctx *ctx, unsigned ctid)
+{
+	if (!v)
+		return;
+	while (v->n)
+		srv_drop(v, 0);
+	if (v->lsock >= 0) {
+		close(v->lsock);
+		unlink_notify(ctx, ctid);
+	}
+	seccomp_notify_free(v->req, v->resp);
+	free(v);
+}
+
+size_t vz_sysinfo_srv_pollfds(const struct vz_sysinfo_srv *v, struct pollfd *pf)
+{
+	size_t k = 0;
+	if (!v)
+		return 0;
+	pf[k++] = (struct pollfd){.fd = v->lsock, .events = POLLIN};
+	for (size_t i = 0; i < v->n; i++)
+		pf[k++] = (struct pollfd){.fd = v->fds[i].fd, .events = POLLIN};
+	return k;
+}
+
+/* whether fd is a seccomp listener (what a hand-off must carry) */
+static bool is_listener(int fd)
+{
+	char p[64], t[64];
+	snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(p, t, sizeof(t) - 1);
+	t[n > 0 ? n : 0] = '\0';
+	return !strcmp(t, "anon_inode:seccomp notify");
+}
+
+/* Values in 32 bits (i386 callers), scaled by mem_unit as the kernel's
+ * compat sysinfo does. */
+static void to_compat(const struct sysinfo *s, struct sysinfo32 *c)
+{
+	unsigned long long v[6] = {s->totalram, s->freeram, s->sharedram, s->bufferram,
+				   s->totalswap, s->freeswap};
+	unsigned unit = 1;
+	for (;;) {
+		bool fits = true;
+		for (size_t i = 0; i < 6; i++)
+			fits = fits && v[i] <= UINT32_MAX;
+		if (fits || unit >= (1u << 30))
+			break;
+		for (size_t i = 0; i < 6; i++)
+			v[i] >>= 1;
+		unit <<= 1;
+	}
+	memset(c, 0, sizeof(*c));
+	c->uptime = s->uptime > INT32_MAX ? INT32_MAX : (int32_t)s->uptime;
+	for (size_t i = 0; i < 3; i++)
+		c->loads[i] = (uint32_t)s->loads[i];
+	c->totalram = (uint32_t)v[0];
+	c->freeram = (uint32_t)v[1];
+	c->sharedram = (uint32_t)v[2];
+	c->bufferram = (uint32_t)v[3];
+	c->totalswap = (uint32_t)v[4];
+	c->freeswap = (uint32_t)v[5];
+	c->procs = s->procs;
+	c->mem_unit = unit;
+}
+
+/* The CT's figures over the host's; false when its cgroup cannot be read */
+static bool ct_sysinfo(const struct vz_sysinfo_srv *v, struct sysinfo *s)
+{
+	struct vz_mem_now m;
+	struct timespec ts;
+	if (sysinfo(s) < 0 || vz_res_mem_now(v->cg, v->rel, &m) < 0)
+		return false;
+	unsigned long long unit = s->mem_unit ? s->mem_unit : 1;
+	unsigned long long total = s->totalram * unit, swap = s->totalswap * unit;
+	if (m.ram_limit >= 0 && (unsigned long long)m.ram_limit < total) {
+		unsigned long long used = (unsigned long long)m.ram_used;
+		total = (unsigned long long)m.ram_limit;
+		s->totalram = total;
+		s->freeram = used < total ? total - used : 0;
+		s->sharedram = 0;
+		s->bufferram = 0;
+	} else {
+		s->totalram *= unit;
+		s->freeram *= unit;
+		s->sharedram *= unit;
+		s->bufferram *= unit;
+	}
+	if (m.swap_limit >= 0 && (unsigned long long)m.swap_limit < swap) {
+		unsigned long long used = (unsigned long long)m.swap_used;
+		s->totalswap = (unsigned long long)m.swap_limit;
+		s->freeswap = used < s->totalswap ? s->totalswap - used : 0;
+	} else {
+		s->totalswap *= unit;
+		s->freeswap *= unit;
+	}
+	s->totalhigh = s->freehigh = 0;
+	s->mem_unit = 1;
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	s->uptime = ts.tv_sec > v->start ? ts.tv_sec - v->start : 0;
+	long procs = vz_cg_count_procs(v->cg, v->rel);
+	s->procs = procs < 0 ? 0 : procs > 65535 ? 65535 : (unsigned short)procs;
+	return true;
+}
+
+static void answer(struct vz_sysinfo_srv *v, int fd)
+{
+	struct seccomp_notif *req = v->req;
+	struct seccomp_notif_resp *resp = v->resp;
+	/* the kernel wants it zeroed, and libseccomp leaves that to us */
+	memset(req, 0, sizeof(*req));
+	if (seccomp_notify_receive(fd, req) < 0)
+		return; /* the caller went away before we got to it */
+	memset(resp, 0, sizeof(*resp));
+	resp->id = req->id;
+	bool compat = req->data.arch == SCMP_ARCH_X86 || req->data.arch == SCMP_ARCH_ARM;
+	struct sysinfo s;
+	struct sysinfo32 c;
+	if (req->data.nr != seccomp_syscall_resolve_name_arch(req->data.arch, "sysinfo")) {
+		resp->error = -ENOSYS;
+	} else if (!ct_sysinfo(v, &s)) {
+		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE; /* the host's figures */
+	} else {
+		if (compat)
+			to_compat(&s, &c);
+		char p[32];
+		snprintf(p, sizeof(p), "/proc/%d/mem", (int)req->pid);
+		_cleanup_close_ int mem = open(p, O_WRONLY | O_CLOEXEC);
+		/* still waiting: then pid is still the caller's */
+		if (mem < 0 || seccomp_notify_id_valid(fd, req->id) < 0)
+			return;
+		const void *buf = compat ? (const void *)&c : (const void *)&s;
+		size_t len = compat ? sizeof(c) : sizeof(s);
+		uint64_t addr = req->data.args[0];
+		if (addr > (uint64_t)INT64_MAX - len ||
+		    pwrite(mem, buf, len, (off_t)addr) != (ssize_t)len)
+			resp->error = -EFAULT;
+	}
+	(void)seccomp_notify_respond(fd, resp);
+}
+
+void vz_sysinfo_srv_handle(struct vz_sysinfo_srv *v, const struct pollfd *pf, size_t npf)
+{
+	if (!v || !npf)
+		return;
+	/* listeners first, from the end: dropping one moves the last into
+	 * its place, which was handled already */
+	for (size_t i = npf - 1; i >= 1; i--) {
+		if (i - 1 >= v->n || pf[i].fd != v->fds[i - 1].fd || !pf[i].revents)
+			continue;
+		struct srv_fd *e = &v->fds[i - 1];
+		if (e->conn) {
+			int l = recv_fd(e->fd);
+			if (l >= 0 && is_listener(l)) {
+				close(e->fd);
+				e->fd = l;
+				e->conn = false;
+				continue;
+			}
+			if (l >= 0)
+				close(l);
+			srv_drop(v, i - 1);
+		} else if (pf[i].revents & POLLIN) {
+			answer(v, e->fd);
+		} else {
+			srv_drop(v, i - 1); /* POLLHUP: no process of that tree is left */
+		}
+	}
+	if (pf[0].revents & POLLIN) {
+		int c;
+		while ((c = accept4(v->lsock, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK)) >= 0) {
+			if (v->n >= SRV_MAX) {
+				close(c);
+				continue;
+			}
+			v->fds[v->n++] = (struct srv_fd){c, true};
+		}
+	}
+}
+
+size_t vz_sysinfo_srv_max(void)
+{
+	return SRV_MAX + 1;
+}
+
+/* criu restores a filter as the BPF program it dumped, and a listener
+ * cannot be had for a filter already loaded: the restored CT's sysinfo(2)
+ * would fail with ENOSYS (and glibc's sysconf(_SC_PHYS_PAGES) ignores the
+ * failure and returns garbage). Each "return USER_NOTIF" of the dumped
+ * programs becomes "return ALLOW": after a restore the CT sees the host's
+ * sysinfo figures again until it reboots. The instruction has the same
+ * size, so the protobuf image stays valid. */
+void vz_seccomp_dump_fixup(const char *dir)
+{
+	/* struct sock_filter {u16 code; u8 jt, jf; u32 k} little-endian,
+	 * code BPF_RET|BPF_K */
+	static const unsigned char notif[8] = {0x06, 0, 0, 0, 0x00, 0x00, 0xc0, 0x7f};
+	static const unsigned char allow[8] = {0x06, 0, 0, 0, 0x00, 0x00, 0xff, 0x7f};
+	_cleanup_free_ char *p = xasprintf("%s/seccomp.img", dir);
+	/* a dump may come from a migration peer: no symlink is followed */
+	_cleanup_close_ int fd = open(p, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 24) ||
+	    __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__)
+		return;
+	size_t len = (size_t)st.st_size;
+	_cleanup_free_ unsigned char *img = xmalloc(len + 1);
+	if (pread(fd, img, len, 0) != (ssize_t)len)
+		return;
+	bool changed = false;
+	for (size_t i = 0; i + sizeof(notif) <= len; i++)
+		if (!memcmp(img + i, notif, sizeof(notif))) {
+			memcpy(img + i, allow, sizeof(allow));
+			changed = true;
+		}
+	if (changed)
+		(void)!pwrite(fd, img, len, 0);
 }
