@@ -26,7 +26,7 @@ TOOLS := vzctl vzlist vztmpl vzmigrate
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
-all: $(addprefix $(B)/,$(TOOLS)) $(B)/libvz.so $(B)/libvz.a $(B)/memhog $(B)/procscan
+all: $(addprefix $(B)/,$(TOOLS)) $(B)/libvz.so $(B)/libvz.a $(B)/memhog $(B)/procscan $(B)/sysprobe
 
 $(B)/vzconf_default.h: etc/vz.conf
 	@mkdir -p $(@D)
@@ -75,6 +75,11 @@ $(B)/procscan: tests/security/procscan.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 $(WARN) -static $< -o $@
 
+# the seccomp tests' system call prober, run inside CTs
+$(B)/sysprobe: tests/security/sysprobe.c
+	@mkdir -p $(@D)
+	$(CC) -std=gnu11 -O2 $(WARN) -static $< -o $@
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
@@ -99,7 +104,7 @@ analyze: $(B)/vzconf_default.h $(B)/samples.h
 		--inline-suppr --std=c11 -Iinclude -Isrc/lib -D__linux__ \
 		--suppress=missingIncludeSystem src tests/unit
 	# checks and why some are left out: .clang-tidy
-	clang-tidy --quiet $(LIB_SRCS) $(wildcard src/tools/*.c) tests/memhog.c tests/security/procscan.c -- \
+	clang-tidy --quiet $(LIB_SRCS) $(wildcard src/tools/*.c) tests/memhog.c tests/security/procscan.c tests/security/sysprobe.c -- \
 		-std=gnu11 -D_GNU_SOURCE -DVZ_VERSION='"$(VERSION)"' -Iinclude -Isrc/lib -I$(B) \
 		$(PKG_CFLAGS)
 	$(MAKE) B=build-analyzer EXTRA_CFLAGS="-fanalyzer -O0" $(LIB_OBJS:build/%=build-analyzer/%) \
