@@ -296,7 +296,9 @@ int vz_seccomp_notify_connect(const vz_ctx *ctx, unsigned ctid)
 	int dfd;
 	if (notify_addr(ctx, ctid, &sa, &dfd) < 0)
 		return -1;
-	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	/* non-blocking: a monitor that does not accept now (its backlog
+	 * full) costs sysinfo's answers, never the exec */
+	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		close(s);
 		s = -1;
@@ -346,7 +348,7 @@ struct vz_sysinfo_srv *vz_sysinfo_srv_new(const vz_ctx *ctx, unsigned ctid,
 	unlink_notify(ctx, ctid);
 	int s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	mode_t old = umask(0077); /* root only */
-	if (s >= 0 && (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 16) < 0)) {
+	if (s >= 0 && (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(s, 64) < 0)) {
 		close(s);
 		s = -1;
 	}
@@ -494,9 +496,12 @@ static void answer(struct vz_sysinfo_srv *v, int fd)
 	memset(resp, 0, sizeof(*resp));
 	resp->id = req->id;
 	bool compat = req->data.arch == SCMP_ARCH_X86 || req->data.arch == SCMP_ARCH_ARM;
+	int nr = req->data.nr;
+	if (req->data.arch == SCMP_ARCH_X86_64)
+		nr &= ~0x40000000; /* x32 (__X32_SYSCALL_BIT): x86_64's layout */
 	struct sysinfo s;
 	struct sysinfo32 c;
-	if (req->data.nr != seccomp_syscall_resolve_name_arch(req->data.arch, "sysinfo")) {
+	if (nr != seccomp_syscall_resolve_name_arch(req->data.arch, "sysinfo")) {
 		resp->error = -ENOSYS;
 	} else if (!ct_sysinfo(v, &s)) {
 		resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE; /* the host's figures */
@@ -506,14 +511,17 @@ static void answer(struct vz_sysinfo_srv *v, int fd)
 		char p[32];
 		snprintf(p, sizeof(p), "/proc/%d/mem", (int)req->pid);
 		_cleanup_close_ int mem = open(p, O_WRONLY | O_CLOEXEC);
-		/* still waiting: then pid is still the caller's */
-		if (mem < 0 || seccomp_notify_id_valid(fd, req->id) < 0)
+		/* still waiting: then pid is still the caller's (a caller gone
+		 * needs no answer) */
+		if (seccomp_notify_id_valid(fd, req->id) < 0)
 			return;
 		const void *buf = compat ? (const void *)&c : (const void *)&s;
 		size_t len = compat ? sizeof(c) : sizeof(s);
 		uint64_t addr = req->data.args[0];
-		if (addr > (uint64_t)INT64_MAX - len ||
-		    pwrite(mem, buf, len, (off_t)addr) != (ssize_t)len)
+		if (mem < 0)
+			resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+		else if (addr > (uint64_t)INT64_MAX - len ||
+			 pwrite(mem, buf, len, (off_t)addr) != (ssize_t)len)
 			resp->error = -EFAULT;
 	}
 	(void)seccomp_notify_respond(fd, resp);
