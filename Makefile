@@ -10,10 +10,10 @@ DESTDIR ?=
 # B is the build directory: build/ normally, build-asan/ for sanitizers
 B ?= build
 CC ?= gcc
-PKGS := libcap libmnl json-c libarchive
+PKGS := libcap libmnl json-c libarchive libseccomp
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libarchive is dlopen()ed (template.c); only its headers are needed here
-PKG_LIBS := -Wl,--as-needed $(shell pkg-config --libs libcap libmnl json-c 2>/dev/null)
+PKG_LIBS := -Wl,--as-needed $(shell pkg-config --libs libcap libmnl json-c libseccomp 2>/dev/null)
 WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral
 BASE_CFLAGS := -std=gnu11 -O2 -g $(WARN) -DVZ_VERSION='"$(VERSION)"' \
 	-Iinclude -Isrc/lib -I$(B) $(PKG_CFLAGS) -fvisibility=hidden
@@ -23,10 +23,11 @@ EXTRA_LDFLAGS ?=
 LIB_SRCS := $(sort $(wildcard src/lib/*.c))
 LIB_OBJS := $(patsubst src/lib/%.c,$(B)/lib/%.o,$(LIB_SRCS))
 TOOLS := vzctl vzlist vztmpl vzmigrate
+PROBES := procscan attack sysprobe
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRCS))
 
-all: $(addprefix $(B)/,$(TOOLS)) $(B)/libvz.so $(B)/libvz.a $(B)/memhog $(B)/procscan $(B)/attack
+all: $(addprefix $(B)/,$(TOOLS)) $(B)/libvz.so $(B)/libvz.a $(B)/memhog $(addprefix $(B)/,$(PROBES))
 
 $(B)/vzconf_default.h: etc/vz.conf
 	@mkdir -p $(@D)
@@ -70,13 +71,10 @@ $(B)/memhog: tests/memhog.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 $(WARN) -static $< -o $@
 
-# the escape suite's /proc scanner, run as root inside CTs
-$(B)/procscan: tests/security/procscan.c
-	@mkdir -p $(@D)
-	$(CC) -std=gnu11 -O2 $(WARN) -static $< -o $@
-
-# the escape suite's attacker (system calls CT root tries), static too
-$(B)/attack: tests/security/attack.c
+# the escape suite's programs, run as root inside CTs (static: they need
+# nothing there): procscan walks /proc for host helpers, attack makes the
+# system calls CT root tries, sysprobe asks seccomp'd calls and sysinfo
+$(addprefix $(B)/,$(PROBES)): $(B)/%: tests/security/%.c
 	@mkdir -p $(@D)
 	$(CC) -std=gnu11 -O2 $(WARN) -static $< -o $@
 
@@ -104,7 +102,7 @@ analyze: $(B)/vzconf_default.h $(B)/samples.h
 		--inline-suppr --std=c11 -Iinclude -Isrc/lib -D__linux__ \
 		--suppress=missingIncludeSystem src tests/unit
 	# checks and why some are left out: .clang-tidy
-	clang-tidy --quiet $(LIB_SRCS) $(wildcard src/tools/*.c) tests/memhog.c tests/security/procscan.c tests/security/attack.c -- \
+	clang-tidy --quiet $(LIB_SRCS) $(wildcard src/tools/*.c) tests/memhog.c $(PROBES:%=tests/security/%.c) -- \
 		-std=gnu11 -D_GNU_SOURCE -DVZ_VERSION='"$(VERSION)"' -Iinclude -Isrc/lib -I$(B) \
 		$(PKG_CFLAGS)
 	$(MAKE) B=build-analyzer EXTRA_CFLAGS="-fanalyzer -O0" $(LIB_OBJS:build/%=build-analyzer/%) \

@@ -636,6 +636,7 @@ int vz_cpt_restore_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *
 	ip->pid = ip->pidfd = ip->console = -1;
 	if ((r = vz_conf_load(&meta, mp, err)))
 		return r;
+	vz_seccomp_dump_fixup(dir);
 	const char *tty = vz_conf_get(&meta, "TTY");
 	/* the restored tasks read their images through criu's directory fd
 	 * before their new user namespace has a map, as an unmapped user:

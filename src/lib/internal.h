@@ -353,6 +353,45 @@ int vz_devices_apply(const vz_ctx *ctx, const struct vz_ct *ct, const struct vz_
 /* ---- caps.c ---- */
 int vz_caps_apply_bounding(const char *capability_conf, vz_error *err);
 
+/* ---- seccomp.c: the CT's seccomp filter (SECCOMP in its config) ---- */
+struct vz_seccomp;
+/* SECCOMP's value checked: "default" or unset, "none", or an absolute path */
+int vz_seccomp_check(unsigned ctid, const char *v, vz_error *err);
+/* Builds the CT's filter in the host's view (an extra deny list is read
+ * now); *out stays NULL for SECCOMP="none". notify: sysinfo(2) goes to a
+ * listener (the CT's init only; vz_seccomp_install hands out its fd). */
+int vz_seccomp_prepare(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
+		       struct vz_seccomp **out, vz_error *err);
+/* Loads it into the calling process (and so its future children); needs
+ * CAP_SYS_ADMIN in the current user namespace: no NO_NEW_PRIVS is set. */
+int vz_seccomp_install(struct vz_seccomp *s, int *listener, vz_error *err);
+void vz_seccomp_free(struct vz_seccomp *s);
+/* prepare + install without a listener, for a process that still sees the
+ * host's files (an extra deny list is read from there) */
+int vz_seccomp_load(const vz_ctx *ctx, const struct vz_ct *ct, vz_error *err);
+/* For vzctl exec and the like: a connection to the CT's monitor, made while
+ * the host's files are in view (-1 when none runs); vz_seccomp_apply then
+ * installs s (prepared with notify when the connection is there) in the
+ * process that is about to run a CT program, hands the listener to the
+ * monitor and closes the connection. */
+int vz_seccomp_notify_connect(const vz_ctx *ctx, unsigned ctid);
+int vz_seccomp_apply(struct vz_seccomp *s, int monitor, vz_error *err);
+/* The monitor's side: it answers sysinfo(2) for every listener of its CT
+ * (its init's, and each exec's handed over RUN/CTID.notify). */
+struct vz_sysinfo_srv;
+struct vz_sysinfo_srv *vz_sysinfo_srv_new(const vz_ctx *ctx, unsigned ctid,
+					  const struct vz_cgroups *cg, const char *rel);
+/* a new boot: the old listeners go, uptime counts from now */
+void vz_sysinfo_srv_boot(struct vz_sysinfo_srv *v, int init_listener);
+/* pollfds to watch (at most vz_sysinfo_srv_max()), then their revents */
+size_t vz_sysinfo_srv_max(void);
+size_t vz_sysinfo_srv_pollfds(const struct vz_sysinfo_srv *v, struct pollfd *pf);
+void vz_sysinfo_srv_handle(struct vz_sysinfo_srv *v, const struct pollfd *pf, size_t npf);
+void vz_sysinfo_srv_free(struct vz_sysinfo_srv *v, const vz_ctx *ctx, unsigned ctid);
+/* Before criu restores a dump: its seccomp filters come back without a
+ * listener, so sysinfo(2) would fail with ENOSYS; it passes instead. */
+void vz_seccomp_dump_fixup(const char *dir);
+
 /* ---- resources.c: limits from the config onto the CT's cgroups ---- */
 /* Checks the value typed for a vzctl option; gives its config key and the
  * value in the config's form. */
@@ -369,6 +408,11 @@ int vz_res_stat(const vz_ctx *ctx, const struct vz_ct *ct, struct vz_bc *rows, s
 /* Live: the config with kv (config keys) on top; all or nothing. */
 int vz_res_apply_live(const vz_ctx *ctx, const struct vz_ct *ct,
 		      const struct vz_param *kv, size_t n, vz_error *err);
+
+struct vz_mem_now {
+	long long ram_limit, ram_used, swap_limit, swap_used; /* bytes; limit -1: none */
+};
+int vz_res_mem_now(const struct vz_cgroups *cg, const char *rel, struct vz_mem_now *m);
 
 /* ---- procfs.c: the CT's own figures in /proc, through lxcfs ---- */
 /* lxcfs's mount point, started if need be; NULL when off or unavailable
@@ -481,6 +525,7 @@ struct vz_init_proc {
 	pid_t pid;
 	int pidfd;
 	int console;           /* the monitor's end of the console */
+	int notify;            /* init's seccomp listener (sysinfo), -1: none */
 };
 /* ---- checkpoint.c: CRIU ---- */
 struct vz_argv {

@@ -730,6 +730,8 @@ static long long ll_or(uint64_t v, long long unl)
 	return v == NO_LIMIT ? unl : (long long)v;
 }
 
+static long long read_limit(const struct vz_cg_hier *h, const char *rel, const char *file);
+
 static long long read_ll(const struct vz_cg_hier *h, const char *rel, const char *file)
 {
 	_cleanup_free_ char *p = xasprintf("%s/%s/%s", h->mnt, rel, file);
@@ -772,6 +774,36 @@ void vz_res_info(const vz_ctx *ctx, const struct vz_ct *ct, bool running,
 		info->swappages = ms < u ? -1 : (ms - u) / (long long)PAGE;
 	}
 	vz_cg_free(&cg);
+}
+
+/* The CT's memory now, in bytes, as sysinfo(2) inside it reports it
+ * (seccomp.c): limits -1 when there are none. */
+int vz_res_mem_now(const struct vz_cgroups *cg, const char *rel, struct vz_mem_now *m)
+{
+	const struct vz_cg_hier *h = hier(cg, "memory");
+	m->ram_limit = m->swap_limit = -1;
+	m->ram_used = m->swap_used = 0;
+	if (!h)
+		return -1;
+	if (h->v2) {
+		m->ram_limit = read_limit(h, rel, "memory.max");
+		m->ram_used = read_ll(h, rel, "memory.current");
+		m->swap_limit = read_limit(h, rel, "memory.swap.max");
+		m->swap_used = read_ll(h, rel, "memory.swap.current");
+	} else {
+		m->ram_limit = read_limit(h, rel, "memory.limit_in_bytes");
+		m->ram_used = read_ll(h, rel, "memory.usage_in_bytes");
+		long long ml = read_limit(h, rel, "memory.memsw.limit_in_bytes");
+		long long mu = read_ll(h, rel, "memory.memsw.usage_in_bytes");
+		/* memsw counts ram and swap together */
+		m->swap_limit = ml < 0 || m->ram_limit < 0 ? -1 : ml - m->ram_limit;
+		m->swap_used = mu < m->ram_used ? 0 : mu - m->ram_used;
+	}
+	if (m->ram_used < 0)
+		return -1;
+	if (m->swap_used < 0)
+		m->swap_used = 0;
+	return 0;
 }
 
 /* ---- beancounters: what the cgroups count ---- */

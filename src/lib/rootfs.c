@@ -87,6 +87,97 @@ static int bind_console(const char *root, const char *pts, vz_error *err)
 	return 0;
 }
 
+/* Host-wide kernel state a CT has no business seeing, as crun and LXC
+ * mask it: files get /dev/null, directories an empty read-only tmpfs.
+ * Most are refused inside a user namespace already (mode 0400 root of the
+ * host) or absent on a kernel built without them; these are for the rest
+ * and for privileged CTs. kallsyms: the kernel shows real addresses to
+ * everyone when kptr_restrict=0 and perf_event_paranoid<=1. */
+static const char *const masked[] = {
+	"/proc/kcore", "/proc/keys", "/proc/key-users", "/proc/timer_list",
+	"/proc/timer_stats", "/proc/sched_debug", "/proc/latency_stats",
+	"/proc/sysrq-trigger", "/proc/kallsyms", "/proc/acpi", "/proc/scsi",
+};
+/* read-only, writable re-binds under /proc/sys below */
+static const char *const readonly[] = {"/proc/sys", "/proc/irq", "/proc/bus", "/proc/fs"};
+/* /proc/sys entries that belong to the CT's own namespaces (net, ipc, uts):
+ * networking and systemd set them inside */
+static const char *const sys_rw[] = {
+	"/proc/sys/net", "/proc/sys/fs/mqueue", "/proc/sys/kernel/hostname",
+	"/proc/sys/kernel/domainname", "/proc/sys/kernel/shmmax",
+	"/proc/sys/kernel/shmall", "/proc/sys/kernel/shmmni",
+	"/proc/sys/kernel/shm_rmid_forced", "/proc/sys/kernel/msgmax",
+	"/proc/sys/kernel/msgmnb", "/proc/sys/kernel/msgmni", "/proc/sys/kernel/sem",
+	"/proc/sys/kernel/auto_msgmni", "/proc/sys/kernel/sem_next_id",
+	"/proc/sys/kernel/msg_next_id", "/proc/sys/kernel/shm_next_id",
+};
+
+static int mask_path(const char *root, const char *path, vz_error *err)
+{
+	_cleanup_free_ char *p = xasprintf("%s%s", root, path);
+	struct stat st;
+	if (lstat(p, &st) < 0)
+		return 0; /* not on this kernel */
+	int rc = S_ISDIR(st.st_mode)
+			 ? mount("masked", p, "tmpfs", MFLAGS | MS_RDONLY, "mode=555")
+			 : mount("/dev/null", p, NULL, MS_BIND, NULL);
+	if (rc < 0)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot mask %s", path);
+	return 0;
+}
+
+static int bind_self(const char *p)
+{
+	return mount(p, p, NULL, MS_BIND, NULL);
+}
+
+/* path read-only; for /proc/sys, the CT's own entries writable below it */
+static int ro_bind(const char *root, const char *path, bool with_rw, vz_error *err)
+{
+	_cleanup_free_ char *p = xasprintf("%s%s", root, path);
+	if (!path_exists(p))
+		return 0;
+	if (bind_self(p) < 0)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot bind %s", path);
+	/* below the read-only bind, before it turns read-only: the writable
+	 * entries are mounts of their own and stay so */
+	for (size_t j = 0; with_rw && j < ARRAY_SIZE(sys_rw); j++) {
+		char *w = xasprintf("%s%s", root, sys_rw[j]);
+		int rc = path_exists(w) ? bind_self(w) : 0;
+		free(w);
+		if (rc < 0)
+			return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot bind %s", sys_rw[j]);
+	}
+	if (mount(NULL, p, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MFLAGS, NULL) < 0)
+		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot make %s read-only", path);
+	return 0;
+}
+
+/* The CT's fresh /proc, masked and partly read-only */
+static int protect_proc(const char *root, vz_error *err)
+{
+	int r;
+	for (size_t i = 0; i < ARRAY_SIZE(masked); i++)
+		if ((r = mask_path(root, masked[i], err)))
+			return r;
+	for (size_t i = 0; i < ARRAY_SIZE(readonly); i++)
+		if ((r = ro_bind(root, readonly[i], i == 0, err)))
+			return r;
+	return 0;
+}
+
+static int protect_sys(const char *root, vz_error *err)
+{
+	static const char *const sys_masked[] = {"/sys/firmware",
+						 "/sys/devices/virtual/powercap"};
+	for (size_t i = 0; i < ARRAY_SIZE(sys_masked); i++) {
+		int r = mask_path(root, sys_masked[i], err);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 /* Works relative to the cwd, which is the CT root (a mount point). */
 int vz_rootfs_setup(bool userns, const char *lxcfs, const char *console_pts, vz_error *err)
 {
@@ -128,18 +219,16 @@ int vz_rootfs_setup(bool userns, const char *lxcfs, const char *console_pts, vz_
 	}
 	if ((r = mnt(root, "proc", "/proc", "proc", MFLAGS, NULL, err)))
 		return r;
-	if (!userns) {
-		/* without a user namespace these would reach the host */
-		_cleanup_free_ char *sys = xasprintf("%s/proc/sys", root);
-		_cleanup_free_ char *sysrq = xasprintf("%s/proc/sysrq-trigger", root);
-		if (mount(sys, sys, NULL, MS_BIND, NULL) < 0 ||
-		    mount(NULL, sys, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MFLAGS, NULL) < 0 ||
-		    (path_exists(sysrq) && mount("/dev/null", sysrq, NULL, MS_BIND, NULL) < 0))
-			return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot protect /proc");
-	}
+	/* the same with a user namespace or without: the kernel refuses
+	 * much of it to a user namespace anyway, the rest is defence in depth */
+	(void)userns;
+	if ((r = protect_proc(root, err)))
+		return r;
 	if ((r = vz_procfs_bind(lxcfs, root, err)))
 		return r;
 	if ((r = mnt(root, "sysfs", "/sys", "sysfs", MFLAGS | MS_RDONLY, NULL, err)))
+		return r;
+	if ((r = protect_sys(root, err)))
 		return r;
 	mount_cgroups(root);
 	if ((r = mnt(root, "devtmp", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC,

@@ -33,7 +33,8 @@ static void child_fail(int sock, const vz_error *e)
 
 /* In the new namespaces; never returns. */
 static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
-		       const char *cgrel, const char *lxcfs, const char *pts, int sock)
+		       const char *cgrel, const char *lxcfs, const char *pts,
+		       struct vz_seccomp *filter, int sock)
 {
 	vz_error e = {0};
 	bool userns = ct->uid_base != 0;
@@ -109,12 +110,27 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 		vz_err_errno(&e, VZ_E_SYSTEM, errno, "CT %u: close_range", ct->ctid);
 		child_fail(sock, &e);
 	}
+	/* last: the filter also holds for everything init starts; the monitor
+	 * gets its listener to answer sysinfo(2) */
+	int lfd = -1;
+	if (vz_seccomp_install(filter, &lfd, &e))
+		child_fail(sock, &e);
+	if (lfd >= 0) {
+		if (send_fd(sock, lfd) < 0)
+			_exit(1);
+		close(lfd);
+	}
 	char *const argv[] = {"/sbin/init", NULL};
 	char *const envp[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 			      "TERM=linux", "container=vz", "HOME=/", NULL};
 	execve(argv[0], argv, envp);
 	vz_err_errno(&e, VZ_E_BROKEN, errno, "CT %u: cannot run /sbin/init", ct->ctid);
 	child_fail(sock, &e);
+}
+
+static void seccomp_freep(struct vz_seccomp **s)
+{
+	vz_seccomp_free(*s);
 }
 
 static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
@@ -126,6 +142,11 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	ip->pid = -1;
 	ip->pidfd = -1;
 	ip->console = -1;
+	ip->notify = -1;
+	/* built here, where an extra deny list on the host can be read */
+	__attribute__((cleanup(seccomp_freep))) struct vz_seccomp *filter = NULL;
+	if ((r = vz_seccomp_prepare(ctx, ct, true, &filter, err)))
+		return r;
 	if ((r = vz_console_pty(ct, &ip->console, NULL, pts, sizeof(pts), err)))
 		return r;
 	int v2 = vz_cg_open_v2(cg, cgrel, err);
@@ -170,7 +191,7 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	int ce = errno;
 	if (pid == 0) {
 		close(sk[0]);
-		init_child(ctx, ct, cg, cgrel, lxcfs, pts, sk[1]);
+		init_child(ctx, ct, cg, cgrel, lxcfs, pts, filter, sk[1]);
 	}
 	(void)chdir("/"); /* the monitor must not keep the CT root busy */
 	if (v2 >= 0)
@@ -199,7 +220,16 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 		ssize_t n = recv(sk[0], buf, sizeof(buf) - 1, 0);
 		bool set_up = n == 1 && buf[0] == 'K';
 		if (set_up) {
-			n = recv(sk[0], buf, sizeof(buf) - 1, 0);
+			/* the seccomp listener when there is a filter, then EOF */
+			buf[0] = '\0';
+			int l = recv_fd_msg(sk[0], buf, sizeof(buf) - 1);
+			if (l >= 0) {
+				ip->notify = l;
+				buf[0] = '\0';
+				n = recv(sk[0], buf, sizeof(buf) - 1, 0);
+			} else {
+				n = (ssize_t)strnlen(buf, sizeof(buf) - 1);
+			}
 			if (n <= 0)
 				n = 0;
 		}
@@ -218,6 +248,9 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 		close(pidfd);
 		if (ip->console >= 0)
 			close(ip->console);
+		if (ip->notify >= 0)
+			close(ip->notify);
+		ip->notify = -1;
 		ip->pid = -1;
 		ip->pidfd = -1;
 		ip->console = -1;
@@ -314,8 +347,10 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, int 
 	}
 	/* the console stays attachable across reboots inside */
 	int lsock = vz_console_listen(ctx, ct->ctid), client = -1;
+	struct vz_sysinfo_srv *si = vz_sysinfo_srv_new(ctx, ct->ctid, &cg, cgrel);
+	struct pollfd *pf = xcalloc(4 + vz_sysinfo_srv_max(), sizeof(*pf));
 	for (;;) {
-		struct vz_init_proc ip;
+		struct vz_init_proc ip = {.notify = -1};
 		if (vz_cg_create(&cg, cgrel, ct->uid_base, ct->gid_base, &e) ||
 		    vz_res_apply_conf(ctx, ct, &cg, cgrel, &e) ||
 		    vz_devices_apply(ctx, ct, &cg, cgrel, &e) ||
@@ -342,14 +377,21 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, int 
 		 * hangs up whenever no process inside has the console open,
 		 * and output written later (shutdown messages) is missed */
 		int peer = ioctl(ip.console, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-		struct pollfd pf[4] = {{.fd = ip.pidfd, .events = POLLIN},
-				       {.fd = ip.console, .events = POLLIN},
-				       {.fd = lsock, .events = POLLIN},
-				       {.fd = client, .events = POLLIN}};
+		/* a restored CT has no listener: criu brings its filter back
+		 * without one (see vz_seccomp_dump_fixup) */
+		vz_sysinfo_srv_boot(si, ip.notify);
+		pf[0] = (struct pollfd){.fd = ip.pidfd, .events = POLLIN};
+		pf[1] = (struct pollfd){.fd = ip.console, .events = POLLIN};
+		pf[2] = (struct pollfd){.fd = lsock, .events = POLLIN};
 		for (;;) {
-			pf[3].fd = client;
-			if (poll(pf, 4, -1) < 0 && errno != EINTR)
+			pf[3] = (struct pollfd){.fd = client, .events = POLLIN};
+			size_t nsi = vz_sysinfo_srv_pollfds(si, pf + 4);
+			if (poll(pf, 4 + nsi, -1) < 0) {
+				if (errno == EINTR)
+					continue; /* revents are stale */
 				break;
+			}
+			vz_sysinfo_srv_handle(si, pf + 4, nsi);
 			if (pf[1].revents & POLLIN)
 				drain_console(ip.console, logfd, &client);
 			else if (pf[1].revents & (POLLHUP | POLLERR))
@@ -392,6 +434,8 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, int 
 	vz_error ue;
 	if (vz_storage_umount(ctx, ct, &ue) && ue.code != VZ_E_NOTMOUNTED)
 		vz_log(ctx, ct->ctid, VZ_LOG_ERR, "%s", ue.msg);
+	vz_sysinfo_srv_free(si, ctx, ct->ctid);
+	free(pf);
 	if (client >= 0)
 		close(client);
 	if (lsock >= 0) {
