@@ -137,8 +137,27 @@ int vz_enter_ct(vz_ctx *ctx, struct vz_ct *ct, const struct vz_state *st,
 	return undumpable(ct->ctid, err);
 }
 
+/* The CT's seccomp filter for a process vzctl starts in it: built (and a
+ * connection to the monitor made, which answers sysinfo) while the host's
+ * files are still in view, before vz_enter_ct. */
+struct exec_filter {
+	struct vz_seccomp *f;
+	int mon;
+};
+static int exec_filter_prepare(vz_ctx *ctx, struct vz_ct *ct, struct exec_filter *x,
+			       vz_error *e)
+{
+	x->mon = vz_seccomp_notify_connect(ctx, ct->ctid);
+	int r = vz_seccomp_prepare(ctx, ct, x->mon >= 0, &x->f, e);
+	if (r && x->mon >= 0) {
+		close(x->mon);
+		x->mon = -1;
+	}
+	return r;
+}
+
 /* After the fork into the CT's pid namespace: the CT's root, clean env. */
-static void become_ct_root(vz_ctx *ctx, struct vz_ct *ct)
+static void become_ct_root(vz_ctx *ctx, struct vz_ct *ct, struct exec_filter *xf)
 {
 	vz_error e;
 	if (setresgid(0, 0, 0) < 0 || setgroups(0, NULL) < 0 || setresuid(0, 0, 0) < 0 ||
@@ -148,6 +167,11 @@ static void become_ct_root(vz_ctx *ctx, struct vz_ct *ct)
 		_exit(126);
 	}
 	if (vz_caps_apply_bounding(vz_ct_get(ct, ctx, "CAPABILITY"), &e)) {
+		fprintf(stderr, "vzctl: %s\n", e.msg);
+		_exit(126);
+	}
+	/* the same filter as the CT's init: filters go by process tree */
+	if (vz_seccomp_apply(xf->f, xf->mon, &e)) {
 		fprintf(stderr, "vzctl: %s\n", e.msg);
 		_exit(126);
 	}
@@ -393,7 +417,8 @@ int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 		close(out[0]);
 		close(er[0]);
 		vz_error e = {0};
-		if (vz_enter_ct(ctx, &ct, &st, &e)) {
+		struct exec_filter xf;
+		if (exec_filter_prepare(ctx, &ct, &xf, &e) || vz_enter_ct(ctx, &ct, &st, &e)) {
 			char buf[sizeof(e.msg) + 8];
 			int n = snprintf(buf, sizeof(buf), "%03d%s", e.code, e.msg);
 			(void)write_all(p[1], buf, (size_t)n);
@@ -409,9 +434,9 @@ int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 			/* its own session inside: a session led from outside the
 			 * CT's pid namespace cannot be checkpointed */
 			(void)setsid();
-			close_fds_from(3, NULL, 0);
+			close_fds_from(3, &xf.mon, xf.mon >= 0 ? 1 : 0);
 			char **av = build_argv(mode, argv);
-			become_ct_root(ctx, &ct);
+			become_ct_root(ctx, &ct, &xf);
 			execvp(av[0], av);
 			fprintf(stderr, "vzctl: CT %u: cannot run %s: %s\n", ctid, av[0],
 				strerror(errno));
@@ -420,6 +445,8 @@ int vz_exec_input(vz_ctx *ctx, unsigned ctid, enum vz_exec_mode mode,
 		close(in[0]);
 		close(out[1]);
 		close(er[1]);
+		if (xf.mon >= 0)
+			close(xf.mon);
 		/* out of our process group now: pass on what the terminal sends */
 		exec_child = (int)syscall(SYS_pidfd_open, y, 0);
 		struct sigaction sa = {.sa_handler = forward_signal};
@@ -599,7 +626,8 @@ int vz_ct_enter(vz_ctx *ctx, unsigned ctid, char *const cmd[], int *status,
 	if (x == 0) {
 		close(sk[0]);
 		vz_error e = {0};
-		if (vz_enter_ct(ctx, &ct, &st, &e)) {
+		struct exec_filter xf;
+		if (exec_filter_prepare(ctx, &ct, &xf, &e) || vz_enter_ct(ctx, &ct, &st, &e)) {
 			dprintf(sk[1], "%03d%s", e.code, e.msg);
 			_exit(125);
 		}
@@ -607,7 +635,7 @@ int vz_ct_enter(vz_ctx *ctx, unsigned ctid, char *const cmd[], int *status,
 		if (y < 0)
 			_exit(125);
 		if (y == 0) {
-			become_ct_root(ctx, &ct);
+			become_ct_root(ctx, &ct, &xf);
 			/* the pty is the CT's own, from its devpts; its other end
 			 * comes from the master, not from a path the CT controls */
 			int m = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
@@ -629,6 +657,8 @@ int vz_ct_enter(vz_ctx *ctx, unsigned ctid, char *const cmd[], int *status,
 			_exit(127);
 		}
 		close(sk[1]);
+		if (xf.mon >= 0)
+			close(xf.mon);
 		int s;
 		while (waitpid(y, &s, 0) < 0 && errno == EINTR)
 			;
