@@ -185,15 +185,24 @@ static void last_line(const char *out, size_t n, char *buf, size_t len)
  * namespaces of its own (user with the CT's map, mount, pid, network, IPC,
  * UTS, cgroup), as the CT's root, on pipes: never with the host's pids,
  * network or the admin's terminal in reach. */
-static int run_in_stopped(struct vz_ct *ct, char *const argv[], const char *input,
+static int run_in_stopped(vz_ctx *ctx, struct vz_ct *ct, char *const argv[], const char *input,
 			  int *status, char *tail, size_t tail_len, vz_error *err)
 {
+	/* the CT's own seccomp filter too, built while the host's files
+	 * (an extra deny list) are in view; no sysinfo listener here */
+	struct vz_seccomp *filter = NULL;
+	int r = vz_seccomp_prepare(ctx, ct, false, &filter, err);
+	if (r)
+		return r;
 	int sk[2], in[2], out[2];
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk) < 0)
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sk) < 0) {
+		vz_seccomp_free(filter);
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "socketpair");
+	}
 	if (pipe2(in, O_CLOEXEC) < 0) {
 		close(sk[0]);
 		close(sk[1]);
+		vz_seccomp_free(filter);
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "pipe");
 	}
 	if (pipe2(out, O_CLOEXEC) < 0) {
@@ -201,6 +210,7 @@ static int run_in_stopped(struct vz_ct *ct, char *const argv[], const char *inpu
 		close(sk[1]);
 		close(in[0]);
 		close(in[1]);
+		vz_seccomp_free(filter);
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "pipe");
 	}
 	fflush(stdout);
@@ -230,6 +240,9 @@ static int run_in_stopped(struct vz_ct *ct, char *const argv[], const char *inpu
 			if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0)
 				_exit(125);
 			close_fds_from(3, NULL, 0);
+			vz_error se;
+			if (vz_seccomp_install(filter, NULL, &se))
+				_exit(125);
 			char *const envp[] = {
 				"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
 				"HOME=/root", "LC_ALL=C", NULL};
@@ -246,7 +259,7 @@ static int run_in_stopped(struct vz_ct *ct, char *const argv[], const char *inpu
 	close(sk[1]);
 	close(in[0]);
 	close(out[1]);
-	int r = 0;
+	vz_seccomp_free(filter);
 	char c = 0;
 	if (pid < 0)
 		r = vz_err_errno(err, VZ_E_SYSTEM, errno, "fork");
@@ -314,7 +327,7 @@ static int stopped_userpasswd(vz_ctx *ctx, struct vz_ct *ct, char *const argv[],
 			goto out;
 		mounted_here = true;
 	}
-	r = run_in_stopped(ct, argv, input, status, tail, tail_len, err);
+	r = run_in_stopped(ctx, ct, argv, input, status, tail, tail_len, err);
 	if (mounted_here && vz_storage_umount(ctx, ct, &e) && !r)
 		r = vz_err(err, e.code, "%s", e.msg);
 out:
