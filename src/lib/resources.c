@@ -163,6 +163,12 @@ static int norm_vswap(const char *in, char *out, size_t n)
 			return -1;
 	} else if (parse_size(in, 1, &l)) {
 		return -1;
+	} else if (l != NO_LIMIT) {
+		/* bytes, saved in whole pages: a bare number in the config
+		 * counts pages, so 777 bytes must not be saved as "777" */
+		if (l > NO_LIMIT - PAGE)
+			return -1;
+		l = (l + PAGE - 1) / PAGE * PAGE;
 	}
 	char sb[32], sl[32];
 	fmt_size(b, sb, sizeof(sb));
