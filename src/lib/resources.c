@@ -183,7 +183,8 @@ static int norm_items(const char *in, char *out, size_t n)
 	uint64_t b, l;
 	char bar[32];
 	const char *lim = split_bl(in, bar, sizeof(bar));
-	if (!strcmp(in, "unlimited")) {
+	/* the second is how it is saved: `set` takes it back */
+	if (!strcmp(in, "unlimited") || !strcmp(in, "unlimited:unlimited")) {
 		snprintf(out, n, "unlimited:unlimited");
 		return 0;
 	}
