@@ -24,7 +24,10 @@
  *  - nothing outside the CT's own areas was made or removed: the tmpfs's
  *    top holds only what the sandbox put there, and VZ_ROOT's vz.conf is
  *    still in place;
- *  - a session that failed left no config of the CT behind. */
+ *  - a session that failed left no config of the CT behind.
+ *
+ * VZ_SUBUID_FILE, VZ_SUBGID_FILE and VZ_IDMAP_DIR point into VZ_ROOT: the
+ * ids a received CT gets are registered there, not on the host. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -238,6 +241,9 @@ static void check_top(void)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	sandbox(*argc, *argv);
+	setenv("VZ_SUBUID_FILE", ROOT "/subuid", 1);
+	setenv("VZ_SUBGID_FILE", ROOT "/subgid", 1);
+	setenv("VZ_IDMAP_DIR", ROOT "/idmap", 1);
 	list_top(top, sizeof(top));
 	in_fd = memfd_create("peer", MFD_CLOEXEC);
 	out_fd = memfd_create("answers", MFD_CLOEXEC);
@@ -287,6 +293,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vz_error err = {0};
 	vz_ctx *ctx = vz_ctx_new(ROOT, &err);
 	FUZZ_CHECK(ctx, "VZ_ROOT " ROOT ": %s", err.msg);
+	/* host-wide id registrations (subordinate ids, ranges in use) kept
+	 * inside too, fresh for each session */
+	static const char ids[] = "root:1000000000:1000000000\n";
+	FUZZ_CHECK(write_file(ROOT "/subuid", ids, strlen(ids), O_CREAT) == 0 &&
+			   write_file(ROOT "/subgid", ids, strlen(ids), O_CREAT) == 0,
+		   "subuid");
 
 	/* the peer's bytes on stdin, the answers into out_fd on stdout */
 	FUZZ_CHECK(ftruncate(in_fd, 0) == 0 && pwrite(in_fd, data, size, 0) == (ssize_t)size &&
