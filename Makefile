@@ -97,9 +97,9 @@ asan:
 analyze: $(B)/vzconf_default.h $(B)/samples.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -Iinclude -Isrc/lib -D__linux__ \
-		--suppress=missingIncludeSystem src tests/unit
+		--suppress=missingIncludeSystem src tests/unit tests/fuzz
 	# checks and why some are left out: .clang-tidy
-	clang-tidy --quiet $(LIB_SRCS) $(wildcard src/tools/*.c) tests/memhog.c tests/security/procscan.c -- \
+	clang-tidy --quiet $(LIB_SRCS) $(wildcard src/tools/*.c) tests/memhog.c tests/security/procscan.c $(FUZZ_SRCS) -- \
 		-std=gnu11 -D_GNU_SOURCE -DVZ_VERSION='"$(VERSION)"' -Iinclude -Isrc/lib -I$(B) \
 		$(PKG_CFLAGS)
 	$(MAKE) B=build-analyzer EXTRA_CFLAGS="-fanalyzer -O0" $(LIB_OBJS:build/%=build-analyzer/%) \

@@ -212,7 +212,7 @@ static void list_top(char *buf, size_t n)
 	DIR *d = opendir("/");
 	if (!d)
 		die("opendir /");
-	char *names[64];
+	char *names[64] = {0};
 	size_t k = 0, len = 0;
 	struct dirent *e;
 	while ((e = readdir(d)))
