@@ -144,7 +144,8 @@ fuzz fuzz-short: fuzz-build
 		mkdir -p $(FUZZ_B)/corpus/$$t $(FUZZ_B)/crashes/$$t; \
 		echo "== fuzz_$$t: $$secs s"; \
 		if $(FUZZ_B)/fuzz/fuzz_$$t -max_total_time=$$secs -timeout=10 -rss_limit_mb=2048 \
-			-print_final_stats=1 -artifact_prefix=$(FUZZ_B)/crashes/$$t/ $(FUZZ_FLAGS) \
+			-print_final_stats=1 -artifact_prefix=$(FUZZ_B)/crashes/$$t/ \
+			$$(test -f tests/fuzz/$$t.dict && echo -dict=tests/fuzz/$$t.dict) $(FUZZ_FLAGS) \
 			$(FUZZ_B)/corpus/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_B)/fuzz_$$t.log; then \
 			grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' \
 				$(FUZZ_B)/fuzz_$$t.log || true; \
