@@ -137,6 +137,10 @@ static int by_length(const void *a, const void *b)
 
 static void sandbox(int argc, char **argv)
 {
+	/* libFuzzer's -merge, -fork and -jobs run this again in the children,
+	 * which inherit the sandbox */
+	if (getenv("VZ_FUZZ_SANDBOX"))
+		return;
 	uid_t uid = getuid();
 	gid_t gid = getgid();
 	char cwd[PATH_MAX];
@@ -194,8 +198,12 @@ static void sandbox(int argc, char **argv)
 	free(b);
 	if (mkdir(TOP ROOT, 0755) < 0 || write_file(TOP "/canary", "", 0, O_CREAT) < 0)
 		die(TOP ROOT);
+	/* libFuzzer's own temporary files (-merge) */
+	if ((mkdir(TOP "/tmp", 01777) < 0 && errno != EEXIST) || chmod(TOP "/tmp", 01777) < 0)
+		die(TOP "/tmp");
 	if (chroot(TOP) < 0 || chdir(cwd) < 0)
 		die("chroot");
+	setenv("VZ_FUZZ_SANDBOX", "1", 1);
 }
 
 /* the entries of the tmpfs's top once the sandbox is made: the receiver
