@@ -100,29 +100,83 @@ asan:
 analyze: $(B)/vzconf_default.h $(B)/samples.h
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr --std=c11 -Iinclude -Isrc/lib -D__linux__ \
-		--suppress=missingIncludeSystem src tests/unit
+		--suppress=missingIncludeSystem src tests/unit tests/fuzz
 	# checks and why some are left out: .clang-tidy
-	clang-tidy --quiet $(LIB_SRCS) $(wildcard src/tools/*.c) tests/memhog.c $(PROBES:%=tests/security/%.c) -- \
+	clang-tidy --quiet $(LIB_SRCS) $(wildcard src/tools/*.c) tests/memhog.c $(PROBES:%=tests/security/%.c) $(FUZZ_SRCS) -- \
 		-std=gnu11 -D_GNU_SOURCE -DVZ_VERSION='"$(VERSION)"' -Iinclude -Isrc/lib -I$(B) \
 		$(PKG_CFLAGS)
 	$(MAKE) B=build-analyzer EXTRA_CFLAGS="-fanalyzer -O0" $(LIB_OBJS:build/%=build-analyzer/%) \
 		$(addprefix build-analyzer/,$(TOOLS))
 
+# libFuzzer targets (tests/fuzz/fuzz_*.c), with clang, on a libvz of their
+# own (build-fuzz/: coverage, ASan and UBSan in every object). Each target
+# starts from its seeds and regression inputs in tests/fuzz/corpus/TARGET/;
+# what it finds goes to build-fuzz/corpus/TARGET/ (new inputs) and
+# build-fuzz/crashes/TARGET/ (reproducers). Any crash, sanitizer report,
+# leak or timeout fails the run.
+FUZZ_B := build-fuzz
+FUZZ_CC ?= clang
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRCS))
+FUZZ_BINS := $(addprefix $(FUZZ_B)/fuzz/fuzz_,$(FUZZ_TARGETS))
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# seconds per target: `make fuzz` (long), `make fuzz-short` (make check)
+FUZZ_SECONDS ?= 300
+FUZZ_SHORT_SECONDS ?= 15
+FUZZ_FLAGS ?=
+
+ifneq ($(B),$(FUZZ_B))
+# (the inner make knows what is out of date)
+$(FUZZ_B)/libvz.a: FORCE
+	$(MAKE) B=$(FUZZ_B) CC=$(FUZZ_CC) EXTRA_CFLAGS="-O1 -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+		$(FUZZ_B)/libvz.a
+endif
+
+# the static objects, so that libvz's hidden functions link
+$(FUZZ_B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_B)/libvz.a
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(BASE_CFLAGS:-I$(B)=-I$(FUZZ_B)) -O1 -fsanitize=fuzzer $(FUZZ_SAN) $< -o $@ \
+		$(FUZZ_B)/libvz.a $(PKG_LIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+# FUZZ_TARGETS="config ip" picks targets; FUZZ_FLAGS adds libFuzzer flags
+fuzz fuzz-short: fuzz-build
+	@secs=$(if $(filter fuzz-short,$@),$(FUZZ_SHORT_SECONDS),$(FUZZ_SECONDS)); \
+	failed=; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(FUZZ_B)/corpus/$$t $(FUZZ_B)/crashes/$$t; \
+		echo "== fuzz_$$t: $$secs s"; \
+		if $(FUZZ_B)/fuzz/fuzz_$$t -max_total_time=$$secs -timeout=10 -rss_limit_mb=2048 \
+			-print_final_stats=1 -artifact_prefix=$(FUZZ_B)/crashes/$$t/ \
+			$$(test -f tests/fuzz/$$t.dict && echo -dict=tests/fuzz/$$t.dict) $(FUZZ_FLAGS) \
+			$(FUZZ_B)/corpus/$$t tests/fuzz/corpus/$$t 2>$(FUZZ_B)/fuzz_$$t.log; then \
+			grep -E '^#[0-9]+[[:space:]]+(INITED|DONE)|^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb)' \
+				$(FUZZ_B)/fuzz_$$t.log || true; \
+		else \
+			tail -n 60 $(FUZZ_B)/fuzz_$$t.log; \
+			echo "fuzz_$$t FAILED: log $(FUZZ_B)/fuzz_$$t.log, reproducer in $(FUZZ_B)/crashes/$$t/"; \
+			failed="$$failed $$t"; \
+		fi; \
+	done; \
+	test -z "$$failed" || { echo "fuzzing failed:$$failed"; exit 1; }
+
 demo: install
 	scripts/demo.sh
 
-# The whole suite: dependencies, static analysis, unit and integration
-# tests on the normal build and again under ASan+UBSan.
+# The whole suite: dependencies, static analysis, a short fuzzing run, unit
+# and integration tests on the normal build and again under ASan+UBSan.
 check:
 	scripts/deps.sh --test
 	$(MAKE) all
 	$(MAKE) analyze
+	$(MAKE) fuzz-short
 	$(MAKE) asan
 	$(MAKE) install
 	tests/run.sh
 
 clean:
-	rm -rf build build-asan build-analyzer
+	rm -rf build build-asan build-analyzer build-fuzz
 
-.PHONY: all unit install asan analyze demo check clean
+.PHONY: all unit install asan analyze demo check clean fuzz fuzz-short fuzz-build FORCE
 .SECONDARY:
+FORCE:

@@ -18,6 +18,7 @@ BUILD_PKGS=(
 )
 TEST_PKGS=(
 	libcmocka-dev cppcheck clang-tidy   # unit tests, static analysis
+	clang libclang-rt-14-dev  # libFuzzer and the sanitizers' runtimes (make fuzz)
 	lxc crun                 # reference runtimes the integration tests compare with
 	util-linux               # unshare, nsenter, mount, findmnt
 	procps                   # ps, pgrep, pkill

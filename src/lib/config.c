@@ -44,11 +44,19 @@ static void add_line(struct vz_conf *c, char *key, char *value, char *raw)
 	c->n++;
 }
 
+/* A CR is a blank too, not part of an unquoted value: only the line's last
+ * one goes as a CRLF ending, and a value that kept the others would lose
+ * one more each time the file is rewritten. */
+static bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
 static int parse_line(const char *line, char **key, char **value)
 {
 	const char *p = line;
 	*key = *value = NULL;
-	while (*p == ' ' || *p == '\t')
+	while (is_blank(*p))
 		p++;
 	if (*p == '\0' || *p == '#')
 		return 0;
@@ -73,11 +81,11 @@ static int parse_line(const char *line, char **key, char **value)
 		p = end + 1;
 	} else {
 		v = p;
-		while (*p && *p != ' ' && *p != '\t' && *p != '#')
+		while (*p && !is_blank(*p) && *p != '#')
 			p++;
 		end = p;
 	}
-	while (*p == ' ' || *p == '\t')
+	while (is_blank(*p))
 		p++;
 	if (*p != '\0' && *p != '#')
 		return -1;

@@ -69,15 +69,18 @@ int vz_ct_load(vz_ctx *ctx, unsigned ctid, struct vz_ct *ct, vz_error *err)
 	const char *g = vz_conf_get(&ct->conf, "LOCAL_GID");
 	char *end = NULL;
 	unsigned long uv = u ? strtoul(u, &end, 10) : 0;
+	/* the messages before vz_ct_free: u and g point into the config */
 	if (u && (*end || uv > 0xffffffffUL - VZ_IDMAP_SIZE)) {
+		r = vz_err(err, VZ_E_CONFIG, "CT %u: LOCAL_UID %.64s is not a valid id", ctid, u);
 		vz_ct_free(ct);
-		return vz_err(err, VZ_E_CONFIG, "CT %u: LOCAL_UID %s is not a valid id", ctid, u);
+		return r;
 	}
 	ct->uid_base = (uid_t)uv;
 	unsigned long gv = g ? strtoul(g, &end, 10) : uv;
 	if (g && (*end || gv > 0xffffffffUL - VZ_IDMAP_SIZE || (gv == 0) != (uv == 0))) {
+		r = vz_err(err, VZ_E_CONFIG, "CT %u: LOCAL_GID %.64s is not valid", ctid, g);
 		vz_ct_free(ct);
-		return vz_err(err, VZ_E_CONFIG, "CT %u: LOCAL_GID %s is not valid", ctid, g);
+		return r;
 	}
 	ct->gid_base = (gid_t)gv;
 	const char *t = vz_ct_get(ct, ctx, "STOP_TIMEOUT");

@@ -1527,7 +1527,7 @@ struct rcv {
 	unsigned ctid;
 	FILE *in;
 	int out;
-	bool conf_written, done, cleaned;
+	bool hello, conf_written, done, cleaned;
 	bool lazy_running; /* restored, its memory on the way */
 	char *layer_tmp, *layer_dir;
 	char *dump_dir;
@@ -1826,9 +1826,16 @@ int vz_migrate_receive(vz_ctx *ctx, unsigned ctid, vz_error *err)
 		vz_error e = {0};
 		int rr = 0;
 		size_t n;
-		if (!strcmp(line, "HELLO")) {
+		/* HELLO once and first, CONF once: a second would leak the
+		 * first's state and write over (then clean up) what HELLO checked */
+		bool order = !strcmp(line, "HELLO") ? c.hello
+			     : !c.hello || (!strcmp(line, "CONF") && c.conf_written);
+		if (order) {
+			rr = vz_err(&e, VZ_MIG_E_USAGE, "%.100s out of order", line);
+		} else if (!strcmp(line, "HELLO")) {
 			rr = rcv_hello(&c, args, &e);
 			if (!rr) {
+				c.hello = true;
 				say(&c, "OK");
 				continue;
 			}
@@ -1890,6 +1897,8 @@ int vz_migrate_receive(vz_ctx *ctx, unsigned ctid, vz_error *err)
 			rr = vz_err(&e, VZ_MIG_E_USAGE, "unknown request %.100s", line);
 		}
 		say_err(&c, &e, e.code ? e.code : rr);
+		if (order)
+			break;
 		if (!strcmp(line, "HELLO"))
 			break; /* nothing was made: nothing to undo */
 	}

@@ -163,6 +163,12 @@ static int norm_vswap(const char *in, char *out, size_t n)
 			return -1;
 	} else if (parse_size(in, 1, &l)) {
 		return -1;
+	} else if (l != NO_LIMIT) {
+		/* bytes, saved in whole pages: a bare number in the config
+		 * counts pages, so 777 bytes must not be saved as "777" */
+		if (l > NO_LIMIT - PAGE)
+			return -1;
+		l = (l + PAGE - 1) / PAGE * PAGE;
 	}
 	char sb[32], sl[32];
 	fmt_size(b, sb, sizeof(sb));
@@ -177,7 +183,8 @@ static int norm_items(const char *in, char *out, size_t n)
 	uint64_t b, l;
 	char bar[32];
 	const char *lim = split_bl(in, bar, sizeof(bar));
-	if (!strcmp(in, "unlimited")) {
+	/* the second is how it is saved: `set` takes it back */
+	if (!strcmp(in, "unlimited") || !strcmp(in, "unlimited:unlimited")) {
 		snprintf(out, n, "unlimited:unlimited");
 		return 0;
 	}

@@ -180,6 +180,28 @@ static void test_crlf_line_endings_are_stripped_from_values(void **state)
 	vz_conf_free(&c);
 }
 
+/* fuzz_config's input "o=\r\r...": an unquoted value that kept CRs lost
+ * one at each rewrite of the file */
+static void test_cr_is_a_blank_not_part_of_an_unquoted_value(void **state)
+{
+	(void)state;
+	struct vz_conf c, d;
+	parse_ok(&c, "o=\r\r\r\nA=x\r\r\n");
+	assert_string_equal(vz_conf_get(&c, "o"), "");
+	assert_string_equal(vz_conf_get(&c, "A"), "x");
+	char *text = vz_conf_format(&c);
+	parse_ok(&d, text);
+	assert_string_equal(vz_conf_get(&d, "o"), "");
+	assert_string_equal(vz_conf_get(&d, "A"), "x");
+	free(text);
+	vz_conf_free(&c);
+	vz_conf_free(&d);
+	/* a CR inside quotes is the value's */
+	parse_ok(&c, "Q=\"a\rb\"\r\n");
+	assert_string_equal(vz_conf_get(&c, "Q"), "a\rb");
+	vz_conf_free(&c);
+}
+
 /* ---- format keeps the file as written ---- */
 
 static void test_comments_and_blank_lines_are_kept_verbatim_on_format(void **state)
@@ -630,6 +652,7 @@ int main(void)
 		cmocka_unit_test(test_last_line_without_newline_is_parsed),
 		cmocka_unit_test(test_last_assignment_wins),
 		cmocka_unit_test(test_crlf_line_endings_are_stripped_from_values),
+		cmocka_unit_test(test_cr_is_a_blank_not_part_of_an_unquoted_value),
 		cmocka_unit_test(test_comments_and_blank_lines_are_kept_verbatim_on_format),
 		cmocka_unit_test(test_format_terminates_the_last_line),
 		cmocka_unit_test(test_set_replaces_value_in_place),

@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +80,83 @@ static void test_a_restore_stats_entry_has_no_pages_written(void **state)
 	assert_int_equal(vz_mig_pages_written(dir), -1);
 }
 
+/* ---- the receiving side's session order ---- */
+
+/* Runs the receiver of CT 101 in VZ_ROOT dir on the session text; returns
+ * its code, the answers in ans. */
+static int receive(const char *session, char *ans, size_t n)
+{
+	vz_error err = {0};
+	vz_ctx *ctx = vz_ctx_new(dir, &err);
+	assert_non_null(ctx);
+	FILE *in = tmpfile(), *out = tmpfile();
+	assert_non_null(in);
+	assert_non_null(out);
+	fputs(session, in);
+	fflush(in);
+	rewind(in);
+	int save0 = dup(0), save1 = dup(1);
+	assert_true(dup2(fileno(in), 0) == 0 && dup2(fileno(out), 1) == 1);
+	int r = vz_migrate_receive(ctx, 101, &err);
+	assert_true(dup2(save0, 0) == 0 && dup2(save1, 1) == 1);
+	close(save0);
+	close(save1);
+	size_t got = (size_t)pread(fileno(out), ans, n - 1, 0);
+	ans[got] = '\0';
+	fclose(in);
+	fclose(out);
+	vz_ctx_free(ctx);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	return r;
+}
+
+static const char ct_conf[] = "VE_ROOT=\"/vz/root/$VEID\"\nVE_PRIVATE=\"/vz/private/$VEID\"\n";
+
+/* fuzz_migrate: a CONF without HELLO wrote over the config of a CT that
+ * exists (the check HELLO makes), found its private area there and, to
+ * undo, removed both */
+static void test_conf_before_hello_leaves_an_existing_ct_alone(void **state)
+{
+	(void)state;
+	char p[256], ans[1024], session[512];
+	vz_error err = {0};
+	vz_ctx *ctx = vz_ctx_new(dir, &err);
+	assert_non_null(ctx);
+	vz_ctx_free(ctx);
+	snprintf(p, sizeof(p), "%s/etc/vz/conf/101.conf", dir);
+	assert_int_equal(write_file(p, ct_conf, strlen(ct_conf), O_CREAT), 0);
+	snprintf(p, sizeof(p), "%s/vz/private/101/keep", dir);
+	assert_int_equal(mkdir_p(p, 0755), 0);
+	snprintf(session, sizeof(session), "CONF %zu\n%sCONFDONE\n", strlen(ct_conf), ct_conf);
+	assert_int_not_equal(receive(session, ans, sizeof(ans)), 0);
+	assert_non_null(strstr(ans, "ERR "));
+	assert_true(path_exists(p));
+	snprintf(p, sizeof(p), "%s/etc/vz/conf/101.conf", dir);
+	assert_true(path_exists(p));
+}
+
+/* fuzz_migrate's leak-3e90faad: a second CONF (or HELLO) loaded the CT
+ * again over the first one's state */
+static void test_a_second_conf_ends_the_session(void **state)
+{
+	(void)state;
+	char ans[1024], session[1024];
+	snprintf(session, sizeof(session),
+		 "HELLO 0 101 online=0 lazy=0 layer=-\nCONF %zu\n%sCONFDONE\nCONF %zu\n%sCONFDONE\n"
+		 "COMMIT\n",
+		 strlen(ct_conf), ct_conf, strlen(ct_conf), ct_conf);
+	assert_int_not_equal(receive(session, ans, sizeof(ans)), 0);
+	assert_non_null(strstr(ans, "CONF out of order"));
+	char p[256];
+	snprintf(p, sizeof(p), "%s/etc/vz/conf/101.conf", dir);
+	assert_false(path_exists(p));
+	snprintf(session, sizeof(session), "HELLO 0 101\nHELLO 0 101\n");
+	assert_int_not_equal(receive(session, ans, sizeof(ans)), 0);
+	assert_non_null(strstr(ans, "HELLO out of order"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -89,6 +168,10 @@ int main(void)
 						dir_teardown),
 		cmocka_unit_test_setup_teardown(test_a_restore_stats_entry_has_no_pages_written,
 						dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_conf_before_hello_leaves_an_existing_ct_alone,
+						dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_a_second_conf_ends_the_session, dir_setup,
+						dir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
