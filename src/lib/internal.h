@@ -313,6 +313,7 @@ int vz_image_usage(const char *mnt, unsigned long long *used_kb, unsigned long l
 		   unsigned long long *used_inodes, unsigned long long *total_inodes);
 /* resources.c: the hard part of DISKSPACE (KB) or DISKINODES; 0 if unset */
 unsigned long long vz_disk_hard(const char *v);
+int vz_res_from_host(struct vz_conf *conf, unsigned ctid, const char *disk_dir, vz_error *err);
 
 /* ---- caps.c ---- */
 int vz_caps_apply_bounding(const char *capability_conf, vz_error *err);
