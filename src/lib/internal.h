@@ -359,6 +359,10 @@ struct vz_ip {
 };
 /* "198.18.0.2", "fd00::2/64"; -1 on anything malformed */
 int vz_ip_parse(const char *s, struct vz_ip *ip);
+/* spoof.c: the source address filter on a CT's routed pair */
+int vz_spoof_setup(unsigned ctid, const char *ifn, vz_error *err);
+int vz_spoof_addrs(unsigned ctid, const struct vz_ip *ips, size_t n, bool add, vz_error *err);
+void vz_spoof_remove(unsigned ctid);
 void vz_ip_format(const struct vz_ip *ip, bool with_prefix, char *buf, size_t n);
 bool vz_ip_same(const struct vz_ip *a, const struct vz_ip *b);
 /* Routed IPs: venet0 in the CT (made on first use), routes on the host. */
