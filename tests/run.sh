@@ -235,7 +235,7 @@ run_one() { # file func display-name bindir
 run_suite() { # bindir prefix
 	local bin=$1 prefix=$2 file stem func any=0
 	mkdir -p "$OUT/san"
-	for file in "$ITEST_DIR"/test_*.sh; do
+	for file in "$ITEST_DIR"/test_*.sh "$REPO"/tests/security/test_*.sh; do
 		[ -e "$file" ] || continue
 		stem=${file##*/}; stem=${stem%.sh}
 		local funcs
