@@ -251,7 +251,7 @@ static void table_msg(struct batch *bt, int type, int flags)
 
 int vz_spoof_setup(unsigned ctid, const char *ifn, vz_error *err)
 {
-	struct batch bt;
+	struct batch bt = {.s = NULL};
 	if (batch_open(&bt, ctid) < 0)
 		return vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: nfnetlink socket", ctid);
 	/* whatever an earlier run left goes: add (a no-op if there), delete */
@@ -290,7 +290,7 @@ int vz_spoof_setup(unsigned ctid, const char *ifn, vz_error *err)
 int vz_spoof_addrs(unsigned ctid, const struct vz_ip *ips, size_t n, bool add, vz_error *err)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct batch bt;
+		struct batch bt = {.s = NULL};
 		if (batch_open(&bt, ctid) < 0)
 			return vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: nfnetlink socket", ctid);
 		bool v4 = ips[i].family == AF_INET;
@@ -319,7 +319,7 @@ int vz_spoof_addrs(unsigned ctid, const struct vz_ip *ips, size_t n, bool add, v
 
 void vz_spoof_remove(unsigned ctid)
 {
-	struct batch bt;
+	struct batch bt = {.s = NULL};
 	if (batch_open(&bt, ctid) < 0)
 		return;
 	table_msg(&bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
