@@ -484,8 +484,10 @@ int vz_net_add(unsigned ctid, pid_t init_pid, unsigned mtu, const struct vz_ip *
 		goto out;
 	r = host_routes(&nl, ctid, idx, ips, n, true, err);
 out:
-	if (r && made && idx)
+	if (r && made && idx) {
 		(void)link_del(&nl, idx);
+		vz_spoof_remove(ctid);
+	}
 	nl_close(&nl);
 	if (r && err->code == VZ_E_BADIP) {
 		char m[sizeof(err->msg)];
