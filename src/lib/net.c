@@ -523,11 +523,13 @@ void vz_net_cleanup(unsigned ctid)
 	unsigned idx = if_nametoindex(ifn);
 	struct nl nl;
 	vz_error e;
+	if (idx && nl_open(&nl, &e) == 0) {
+		(void)link_del(&nl, idx); /* its routes go with it */
+		nl_close(&nl);
+	}
+	/* after the link: a table whose device is gone unhooks nothing, which
+	 * spares its deletion a wait for the kernel's grace period */
 	vz_spoof_remove(ctid);
-	if (!idx || nl_open(&nl, &e))
-		return;
-	(void)link_del(&nl, idx); /* its routes go with it */
-	nl_close(&nl);
 }
 
 /* ---- bridged veth (vzctl's veth mode) ---- */

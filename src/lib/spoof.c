@@ -249,15 +249,13 @@ static void table_msg(struct batch *bt, int type, int flags)
 	next(bt);
 }
 
-int vz_spoof_setup(unsigned ctid, const char *ifn, vz_error *err)
+/* A new table; EEXIST when one is there already. */
+static int setup(unsigned ctid, const char *ifn)
 {
 	struct batch bt = {.s = NULL};
 	if (batch_open(&bt, ctid) < 0)
-		return vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: nfnetlink socket", ctid);
-	/* whatever an earlier run left goes: add (a no-op if there), delete */
-	table_msg(&bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	table_msg(&bt, NFT_MSG_DELTABLE, 0);
-	table_msg(&bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+		return -1;
+	table_msg(&bt, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
 	struct nlmsghdr *h = put_msg(&bt, NFT(NFT_MSG_NEWCHAIN), NLM_F_CREATE | NLM_F_ACK, 0);
 	mnl_attr_put_strz(h, NFTA_CHAIN_TABLE, bt.table);
 	mnl_attr_put_strz(h, NFTA_CHAIN_NAME, "ingress");
@@ -278,7 +276,19 @@ int vz_spoof_setup(unsigned ctid, const char *ifn, vz_error *err)
 	rule(&bt, ETH_P_IPV6, IN_SET, 0, NF_ACCEPT);
 	rule(&bt, ETH_P_IPV6, LINK_LOCAL, 0, NF_ACCEPT); /* neighbour discovery */
 	rule(&bt, ETH_P_IPV6, ANY, 0, NF_DROP);
-	if (batch_send(&bt) < 0)
+	return batch_send(&bt);
+}
+
+int vz_spoof_setup(unsigned ctid, const char *ifn, vz_error *err)
+{
+	int r = setup(ctid, ifn);
+	if (r < 0 && errno == EEXIST) {
+		/* left by a run that ended without its cleanup: made anew. (A
+		 * delete in every setup would cost each start a grace period.) */
+		vz_spoof_remove(ctid);
+		r = setup(ctid, ifn);
+	}
+	if (r < 0)
 		return vz_err_errno(err, VZ_E_SYSTEM, errno,
 				    "CT %u: cannot set up the source address filter of %s", ctid,
 				    ifn);
@@ -317,12 +327,12 @@ int vz_spoof_addrs(unsigned ctid, const struct vz_ip *ips, size_t n, bool add, v
 	return 0;
 }
 
+/* ENOENT when there is none: nothing done, nothing waited for */
 void vz_spoof_remove(unsigned ctid)
 {
 	struct batch bt = {.s = NULL};
 	if (batch_open(&bt, ctid) < 0)
 		return;
-	table_msg(&bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
 	table_msg(&bt, NFT_MSG_DELTABLE, 0);
 	(void)batch_send(&bt);
 }
