@@ -137,7 +137,10 @@ test_a_memory_hog_in_a_default_ct_is_oom_killed_inside_it() {
 	[ "$kills" -ge 1 ] || fail "no OOM kill counted in 101's cgroup: $LAST_OUT"
 	pid_alive "$sleeper" || fail "a host process died meanwhile"
 	kill "$sleeper"
-	grep -q "memhog" /proc/[0-9]*/comm 2>/dev/null && fail "memhog survived"
+	local p
+	for p in $(cat "${f%/*}/cgroup.procs"); do
+		! grep -qx memhog "/proc/$p/comm" 2>/dev/null || fail "memhog survived in 101"
+	done
 	in_ct 101 'echo still-here'
 	assert_eq "$LAST_OUT" still-here "101 after its OOM kill"
 	responsive "after the memory hog"
