@@ -28,6 +28,7 @@ TEST_PKGS=(
 	iperf3                   # bench/network.sh
 	qemu-system-x86 e2fsprogs  # the pure cgroup v2 VM (tests/vm/cgroup2.sh)
 	openssh-server           # vzmigrate over ssh: the tests run their own sshd in a namespace
+	nftables python3         # tests/security/test_spoofing.sh: counters, a crafted RA
 )
 
 usage() { echo "usage: $0 [--test]"; }

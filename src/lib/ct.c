@@ -271,6 +271,9 @@ static int create_ct(vz_ctx *ctx, unsigned ctid, const struct vz_create_opts *o,
 		r = vz_err_errno(err, VZ_E_CREATEPRIV, errno, "cannot create %s", pparent);
 		goto out;
 	}
+	/* a sample's "N%" values become this host's figures */
+	if ((r = vz_res_from_host(&ct.conf, ctid, pparent, err)))
+		goto out;
 	vz_log(ctx, ctid, VZ_LOG_INFO, "Creating container private area (%s)", tmpl);
 	if ((r = vz_storage_create(ctx, &ct, layer, err)))
 		goto out;

@@ -162,7 +162,15 @@ int vz_storage_set_disk(vz_ctx *ctx, struct vz_ct *ct, const char *space, const 
 			bool running, vz_error *err)
 {
 	_cleanup_free_ char *img = vz_storage_image(ct);
-	if (img) {
+	/* "unlimited": an overlay CT's upper layer goes back to directories */
+	bool lift = space && !vz_disk_hard(space);
+	if (lift && !img)
+		return 0;
+	if (lift && vz_storage_is_image(ct))
+		return vz_err(err, VZ_E_DISKSPACE,
+			      "CT %u: the image layout needs a size: convert it to overlay first",
+			      ct->ctid);
+	if (img && !lift) {
 		const char *old = vz_conf_get(&ct->conf, "DISKINODES");
 		if (inodes && vz_disk_hard(inodes) != vz_disk_hard(old))
 			return vz_err(err, VZ_E_BADVALUE,
@@ -182,10 +190,12 @@ int vz_storage_set_disk(vz_ctx *ctx, struct vz_ct *ct, const char *space, const 
 		}
 		return r;
 	}
-	/* an overlay CT with its upper layer in plain directories */
+	/* an overlay CT with its upper layer in plain directories, or one
+	 * whose image goes */
 	if (running)
 		return vz_err(err, VZ_E_RUNNING,
-			      "CT %u has no disk image yet: stop it to put a disk limit on it",
+			      lift ? "CT %u: stop it to lift its disk limit"
+				   : "CT %u has no disk image yet: stop it to put a disk limit on it",
 			      ct->ctid);
 	if (is_mountpoint(ct->root_dir))
 		return vz_err(err, VZ_E_MOUNTED, "CT %u is mounted; umount it first", ct->ctid);

@@ -344,6 +344,7 @@ int vz_image_usage(const char *mnt, unsigned long long *used_kb, unsigned long l
 		   unsigned long long *used_inodes, unsigned long long *total_inodes);
 /* resources.c: the hard part of DISKSPACE (KB) or DISKINODES; 0 if unset */
 unsigned long long vz_disk_hard(const char *v);
+int vz_res_from_host(struct vz_conf *conf, unsigned ctid, const char *disk_dir, vz_error *err);
 
 /* ---- devices.c: the CT's device allowlist on its cgroups ---- */
 int vz_devices_check(const struct vz_ct *ct, const vz_ctx *ctx, vz_error *err);
@@ -438,6 +439,10 @@ struct vz_ip {
 };
 /* "198.18.0.2", "fd00::2/64"; -1 on anything malformed */
 int vz_ip_parse(const char *s, struct vz_ip *ip);
+/* spoof.c: the source address filter on a CT's routed pair */
+int vz_spoof_setup(unsigned ctid, const char *ifn, vz_error *err);
+int vz_spoof_addrs(unsigned ctid, const struct vz_ip *ips, size_t n, bool add, vz_error *err);
+void vz_spoof_remove(unsigned ctid);
 void vz_ip_format(const struct vz_ip *ip, bool with_prefix, char *buf, size_t n);
 bool vz_ip_same(const struct vz_ip *a, const struct vz_ip *b);
 /* Routed IPs: venet0 in the CT (made on first use), routes on the host. */

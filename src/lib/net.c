@@ -353,9 +353,15 @@ static void sysctl_if(const char *fam, const char *ifn, const char *key, const c
 	(void)write_str(p, v);
 }
 
-static int host_routes(struct nl *nl, unsigned idx, const struct vz_ip *ips, size_t n,
-		       bool add, vz_error *err)
+/* The host routes to the CT's addresses, and its source address filter
+ * (spoof.c) in step with them: an address is allowed before it is routed,
+ * and unrouted before it is no longer allowed. */
+static int host_routes(struct nl *nl, unsigned ctid, unsigned idx, const struct vz_ip *ips,
+		       size_t n, bool add, vz_error *err)
 {
+	int r;
+	if (add && (r = vz_spoof_addrs(ctid, ips, n, true, err)))
+		return r;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char plen = ips[i].family == AF_INET ? 32 : 128;
 		if (route_change(nl, add, ips[i].family, ips[i].addr, plen, NULL, idx) < 0 &&
@@ -366,18 +372,28 @@ static int host_routes(struct nl *nl, unsigned idx, const struct vz_ip *ips, siz
 					    add ? "add" : "remove", a);
 		}
 	}
-	return 0;
+	return add ? 0 : vz_spoof_addrs(ctid, ips, n, false, err);
 }
 
 /* The host end of the routed pair: answers the CT's ARP for anything the
  * host can route, forwards what comes from it; fe80::1 is its IPv6
- * gateway. */
+ * gateway. What the CT sends must come from its own addresses (spoof.c),
+ * and the host takes no router advertisements or redirects from it. */
 static int host_end_setup(struct nl *nl, unsigned ctid, const char *ifn, unsigned idx,
 			  unsigned mtu, vz_error *err)
 {
 	static const unsigned char ll6[16] = {0xfe, 0x80, [15] = 1};
 	sysctl_if("ipv4", ifn, "proxy_arp", "1");
 	sysctl_if("ipv4", ifn, "forwarding", "1");
+	sysctl_if("ipv4", ifn, "rp_filter", "1");
+	sysctl_if("ipv4", ifn, "accept_redirects", "0");
+	sysctl_if("ipv4", ifn, "accept_source_route", "0");
+	sysctl_if("ipv6", ifn, "accept_ra", "0");
+	sysctl_if("ipv6", ifn, "accept_redirects", "0");
+	sysctl_if("ipv6", ifn, "accept_source_route", "-1");
+	int r = vz_spoof_setup(ctid, ifn, err);
+	if (r)
+		return r;
 	struct vz_ip gw = {.family = AF_INET6, .prefix = 64};
 	memcpy(gw.addr, ll6, 16);
 	if (!idx || link_up_mtu(nl, idx, mtu) < 0 ||
@@ -400,7 +416,7 @@ int vz_net_restored(unsigned ctid, unsigned mtu, const struct vz_ip *ips, size_t
 		return r;
 	r = host_end_setup(&nl, ctid, ifn, idx, mtu, err);
 	if (!r)
-		r = host_routes(&nl, idx, ips, n, true, err);
+		r = host_routes(&nl, ctid, idx, ips, n, true, err);
 	nl_close(&nl);
 	return r;
 }
@@ -466,10 +482,12 @@ int vz_net_add(unsigned ctid, pid_t init_pid, unsigned mtu, const struct vz_ip *
 	}
 	if ((r = in_ct(init_pid, ips, n, true, err)))
 		goto out;
-	r = host_routes(&nl, idx, ips, n, true, err);
+	r = host_routes(&nl, ctid, idx, ips, n, true, err);
 out:
-	if (r && made && idx)
+	if (r && made && idx) {
 		(void)link_del(&nl, idx);
+		vz_spoof_remove(ctid);
+	}
 	nl_close(&nl);
 	if (r && err->code == VZ_E_BADIP) {
 		char m[sizeof(err->msg)];
@@ -491,7 +509,7 @@ int vz_net_del(unsigned ctid, pid_t init_pid, const struct vz_ip *ips, size_t n,
 	int r = nl_open(&nl, err);
 	if (r)
 		return r;
-	r = host_routes(&nl, idx, ips, n, false, err);
+	r = host_routes(&nl, ctid, idx, ips, n, false, err);
 	nl_close(&nl);
 	if (!r && init_pid > 0)
 		r = in_ct(init_pid, ips, n, false, err);
@@ -505,10 +523,13 @@ void vz_net_cleanup(unsigned ctid)
 	unsigned idx = if_nametoindex(ifn);
 	struct nl nl;
 	vz_error e;
-	if (!idx || nl_open(&nl, &e))
-		return;
-	(void)link_del(&nl, idx); /* its routes go with it */
-	nl_close(&nl);
+	if (idx && nl_open(&nl, &e) == 0) {
+		(void)link_del(&nl, idx); /* its routes go with it */
+		nl_close(&nl);
+	}
+	/* after the link: a table whose device is gone unhooks nothing, which
+	 * spares its deletion a wait for the kernel's grace period */
+	vz_spoof_remove(ctid);
 }
 
 /* ---- bridged veth (vzctl's veth mode) ---- */

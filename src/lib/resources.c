@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/sysinfo.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 #include "internal.h"
@@ -297,6 +299,12 @@ static int norm_diskspace(const char *in, char *out, size_t n)
 	const char *hard = split_bl(in, soft, sizeof(soft));
 	bool pair = strchr(in, ':') != NULL;
 	uint64_t s = 0, h = 0;
+	if (!strcmp(in, "unlimited")) {
+		/* a choice written down: no image, unlike an unset value that a
+		 * sample's default would fill */
+		snprintf(out, n, "unlimited");
+		return 0;
+	}
 	if (pair ? (!hard || parse_size(soft, 1024, &s) || parse_size(hard, 1024, &h))
 		 : parse_size(in, 1024, &h))
 		return -1;
@@ -337,6 +345,95 @@ unsigned long long vz_disk_hard(const char *v)
 	if (parse_uint(colon ? colon + 1 : v, UINT64_MAX - 1, &h))
 		return 0;
 	return h;
+}
+
+/* ---- samples sized from the host ---- */
+
+/* min(pid_max, threads-max): the pids every CT shares with the host */
+static uint64_t host_tasks(void)
+{
+	static const char *const files[] = {"/proc/sys/kernel/pid_max",
+					    "/proc/sys/kernel/threads-max"};
+	uint64_t best = 32768;
+	bool any = false;
+	for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
+		_cleanup_free_ char *v = read_file(files[i], NULL);
+		unsigned long long x;
+		if (v && sscanf(v, "%llu", &x) == 1 && x > 0 && (!any || x < best)) {
+			best = x;
+			any = true;
+		}
+	}
+	return best;
+}
+
+/* "25%" -> 25; -1 when the value is not a percent, -2 when a bad one */
+static int percent_of(const char *v)
+{
+	size_t len = v ? strlen(v) : 0;
+	char buf[8];
+	uint64_t pct;
+	if (!len || v[len - 1] != '%')
+		return -1;
+	if (len - 1 >= sizeof(buf))
+		return -2;
+	memcpy(buf, v, len - 1);
+	buf[len - 1] = '\0';
+	if (parse_uint(buf, 100, &pct) || pct == 0)
+		return -2;
+	return (int)pct;
+}
+
+/* A sample may size a CT from the host, as systemd's DefaultTasksMax does:
+ * PHYSPAGES and SWAPPAGES "N%" of the host's RAM, NUMPROC "N%" of its pids
+ * (min of pid_max and threads-max), DISKSPACE "N%" of the file system the
+ * private area is made on (disk_dir). The CT's config gets the figures, so
+ * it keeps them wherever it runs or migrates to. */
+int vz_res_from_host(struct vz_conf *conf, unsigned ctid, const char *disk_dir, vz_error *err)
+{
+	static const char *const keys[] = {"PHYSPAGES", "SWAPPAGES", "NUMPROC", "DISKSPACE"};
+	for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
+		const char *v = vz_conf_get(conf, keys[i]);
+		int pct = percent_of(v);
+		if (pct == -1)
+			continue;
+		if (pct < 0)
+			return vz_err(err, VZ_E_BADVALUE,
+				      "CT %u: %s=\"%.32s\" in the sample: a percent is 1%%..100%%",
+				      ctid, keys[i], v);
+		char out[96], sz[32];
+		if (i < 2) {
+			struct sysinfo si;
+			if (sysinfo(&si) < 0)
+				return vz_err_errno(err, VZ_E_SYSTEM, errno,
+						    "CT %u: cannot read the host's RAM", ctid);
+			uint64_t b = (uint64_t)si.totalram * si.mem_unit / 100 * (uint64_t)pct;
+			b &= ~((1ULL << 20) - 1); /* whole MB: reads well in the config */
+			if (b < 16ULL << 20)
+				b = 16ULL << 20;
+			fmt_size(b, sz, sizeof(sz));
+			snprintf(out, sizeof(out), "0:%s", sz);
+		} else if (i == 2) {
+			uint64_t t = host_tasks() * (uint64_t)pct / 100;
+			if (t < 64)
+				t = 64;
+			snprintf(out, sizeof(out), "%llu:%llu", (unsigned long long)t,
+				 (unsigned long long)t);
+		} else {
+			struct statvfs sv;
+			if (statvfs(disk_dir, &sv) < 0)
+				return vz_err_errno(err, VZ_E_SYSTEM, errno, "CT %u: cannot size %s",
+						    ctid, disk_dir);
+			uint64_t kb = (uint64_t)sv.f_blocks * sv.f_frsize / 1024 / 100 * (uint64_t)pct;
+			kb &= ~1023ULL;
+			if (kb < 16ULL << 10)
+				kb = 16ULL << 10; /* the smallest image norm_diskspace takes */
+			snprintf(out, sizeof(out), "%llu:%llu", (unsigned long long)kb,
+				 (unsigned long long)kb);
+		}
+		vz_conf_set(conf, keys[i], out);
+	}
+	return 0;
 }
 
 /* G_DISK: not cgroups; storage applies them (an image's size and inodes) */

@@ -147,11 +147,19 @@ expect_named_status() {
 }
 
 # ct_put_file ID PATH MODE < content: writes a file into a stopped CT by
-# way of its private area (the overlayfs upper layer), not the mounted view.
+# way of its private area (the overlayfs upper layer), not the mounted view;
+# under a disk limit (the default) the upper layer is in upper.img, seen at
+# private/ID/mnt while the CT is mounted.
 ct_put_file() {
-	local f="$VZ_ROOT/vz/private/$1/fs$2"
-	[ -d "$VZ_ROOT/vz/private/$1/fs" ] || fail "no $VZ_ROOT/vz/private/$1/fs"
+	local up="$VZ_ROOT/vz/private/$1/fs" img=""
+	if [ ! -d "$up" ] && [ -f "$VZ_ROOT/vz/private/$1/upper.img" ]; then
+		img=1 up="$VZ_ROOT/vz/private/$1/mnt/fs"
+		vzctl mount "$1" >/dev/null || fail "cannot mount CT $1"
+	fi
+	local f="$up$2"
+	[ -d "$up" ] || fail "no $up"
 	mkdir -p "${f%/*}" && rm -f "$f" && cat >"$f" && chmod "$3" "$f" || fail "cannot write $f"
+	[ -z "$img" ] || vzctl umount "$1" >/dev/null || fail "cannot umount CT $1"
 }
 
 ct_status() { vzctl status "$1" 2>&1; }

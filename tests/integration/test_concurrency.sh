@@ -155,7 +155,7 @@ test_start_wait_on_init_that_exits_fails() {
 }
 
 test_broken_ct_without_init_fails_with_47() {
-	mk_ct 101
+	mk_ct 101 --diskspace unlimited # the upper layer as plain directories
 	# an overlayfs whiteout in the upper layer hides the template's init
 	mkdir -p "$VZ_ROOT/vz/private/101/fs/sbin" && mknod "$VZ_ROOT/vz/private/101/fs/sbin/init" c 0 0 ||
 		fail "cannot white out /sbin/init in the private area"

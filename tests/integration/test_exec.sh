@@ -310,7 +310,7 @@ test_template_files_owned_by_root_inside() {
 }
 
 test_file_created_inside_is_stored_in_private_area() {
-	mk_running_ct 101
+	mk_running_ct 101 --diskspace unlimited # the upper layer as plain directories
 	expect_code 0 vzctl exec 101 'echo hi >/root/created-inside && mkdir /made-dir && ls -lnd /root/created-inside'
 	read -r _ _ u g _ <<<"$LAST_OUT"
 	assert_eq "$u $g" "0 0" "owner inside of a file created inside"

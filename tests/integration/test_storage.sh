@@ -110,14 +110,14 @@ test_diskspace_grows_saved_and_is_never_shrunk() {
 }
 
 test_a_disk_limit_on_a_plain_overlay_ct_moves_its_changes_into_an_image() {
-	mk_running_ct 101
+	mk_running_ct 101 --diskspace unlimited
 	in_ct 101 'echo mine >/root/mine; rm /bin/vi; dd if=/dev/zero of=/big bs=1M count=24 2>/dev/null; sync'
 	expect_code 32 vzctl set 101 --diskspace 64M --save
 	expect_code 0 vzctl stop 101
 	# too small for what the CT holds: refused, nothing changed
 	expect_code 21 vzctl set 101 --diskspace 16M --save
 	[ -z "$(img_of 101)" ] && [ -d "$VZ_ROOT/vz/private/101/fs" ] || fail "a failed set changed the area"
-	! grep -q '^DISKSPACE=' "$VZ_ROOT/etc/vz/conf/101.conf" || fail "a failed set saved DISKSPACE"
+	grep -q '^DISKSPACE="unlimited"$' "$VZ_ROOT/etc/vz/conf/101.conf" || fail "a failed set saved DISKSPACE"
 	expect_code 0 vzctl set 101 --diskspace 64M --save
 	[ "$(img_of 101)" = "$VZ_ROOT/vz/private/101/upper.img" ] || fail "no upper.img"
 	[ ! -e "$VZ_ROOT/vz/private/101/fs" ] || fail "the old upper directory is left"
@@ -129,7 +129,7 @@ test_a_disk_limit_on_a_plain_overlay_ct_moves_its_changes_into_an_image() {
 }
 
 test_convert_both_ways_keeps_the_tree_byte_for_byte() {
-	mk_running_ct 101
+	mk_running_ct 101 --diskspace unlimited
 	in_ct 101 'echo a >/root/a; mkdir -p /srv/d; echo b >/srv/d/b; chmod 640 /srv/d/b; chown 33:44 /srv/d/b
 		ln -s /srv/d/b /root/link; rm -rf /usr/bin/awk /home; echo changed >>/etc/hostname'
 	local before after
@@ -177,7 +177,7 @@ test_compact_gives_freed_blocks_back_to_the_host() {
 	used2=$(du -k "$img" | cut -f1)
 	[ $((used1 - used2)) -gt $((32 * 1024)) ] || fail "compact gave back $((used1 - used2)) KB of 48 MB"
 	expect_code 0 vzctl compact 101
-	mk_ct 102
+	mk_ct 102 --diskspace unlimited
 	expect_code 21 vzctl compact 102
 }
 
@@ -200,10 +200,10 @@ test_destroy_leaves_no_loop_device_mount_or_file() {
 
 test_bad_disk_input_and_faults_leave_every_ct_as_it_was() {
 	expect_code 21 vzctl create 101 --layout foo
-	expect_code 63 vzctl create 101 --layout image
+	expect_code 63 vzctl create 101 --layout image --diskspace unlimited
 	[ ! -e "$VZ_ROOT/etc/vz/conf/101.conf" ] && [ ! -e "$VZ_ROOT/vz/private/101" ] || fail "a failed create left the CT"
 	local v
-	for v in 1M abc -5 10G:5G unlimited 0; do
+	for v in 1M abc -5 10G:5G unlimited:unlimited 0; do
 		expect_code 21 vzctl create 101 --diskspace "$v"
 	done
 	expect_code 21 vzctl create 101 --diskinodes 10
@@ -250,7 +250,7 @@ test_a_create_killed_halfway_leaves_nothing_a_later_create_trips_on() {
 
 test_snapshot_then_switch_back_drops_later_changes_in_every_layout() {
 	local lay id n=0
-	for lay in "" "--diskspace 48M" "--layout image --diskspace 48M"; do
+	for lay in "--diskspace unlimited" "--diskspace 48M" "--layout image --diskspace 48M"; do
 		n=$((n + 1))
 		# shellcheck disable=SC2086
 		mk_ct "10$n" $lay
