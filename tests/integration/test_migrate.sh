@@ -40,8 +40,9 @@ mig_cleanup() {
 # a running CT with an IP and memhog inside (MIB MiB, DIRTY MiB/s), a
 # counter, a writer appending a numbered line to /root/lines every 0.1 s
 # Without a disk image by default: rsync reads an image's whole apparent
-# size on every pass (the default one is 10% of the disk: 25 GB, about a
-# minute, here), which these tests of the phases' timing are not about.
+# size on every pass (the default 2.2 GB: seconds; a first default of 10% of
+# this disk, 25 GB, took a minute), which these tests of the phases' timing
+# are not about.
 mig_ct() {
 	local id=$1 ip=$2 mib=${3:-16} dirty=${4:-4}
 	mk_ct "$id" ${MIG_CREATE:---diskspace unlimited}
