@@ -1827,9 +1827,11 @@ int vz_migrate_receive(vz_ctx *ctx, unsigned ctid, vz_error *err)
 		int rr = 0;
 		size_t n;
 		/* HELLO once and first, CONF once: a second would leak the
-		 * first's state and write over (then clean up) what HELLO checked */
+		 * first's state and write over (then clean up) what HELLO checked;
+		 * COMMIT only of a CT whose config was taken */
 		bool order = !strcmp(line, "HELLO") ? c.hello
-			     : !c.hello || (!strcmp(line, "CONF") && c.conf_written);
+			     : !c.hello || (!strcmp(line, "CONF") && c.conf_written) ||
+				       (!strcmp(line, "COMMIT") && !c.ct_loaded);
 		if (order) {
 			rr = vz_err(&e, VZ_MIG_E_USAGE, "%.100s out of order", line);
 		} else if (!strcmp(line, "HELLO")) {

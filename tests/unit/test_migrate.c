@@ -28,7 +28,17 @@ static int dir_setup(void **state)
 {
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/vz-unit-stats.XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	if (!mkdtemp(dir))
+		return -1;
+	/* a receiver allocates the CT an id range: in here, not the host's */
+	char p[128];
+	snprintf(p, sizeof(p), "%s/subuid", dir);
+	setenv("VZ_SUBUID_FILE", p, 1);
+	snprintf(p, sizeof(p), "%s/subgid", dir);
+	setenv("VZ_SUBGID_FILE", p, 1);
+	snprintf(p, sizeof(p), "%s/idmap", dir);
+	setenv("VZ_IDMAP_DIR", p, 1);
+	return 0;
 }
 
 static int dir_teardown(void **state)
@@ -112,7 +122,9 @@ static int receive(const char *session, char *ans, size_t n)
 	return r;
 }
 
-static const char ct_conf[] = "VE_ROOT=\"/vz/root/$VEID\"\nVE_PRIVATE=\"/vz/private/$VEID\"\n";
+/* as a source sends it: the CT's range there (the receiver picks its own) */
+static const char ct_conf[] = "VE_ROOT=\"/vz/root/$VEID\"\nVE_PRIVATE=\"/vz/private/$VEID\"\n"
+			      "LOCAL_UID=\"100000\"\nLOCAL_GID=\"100000\"\n";
 
 /* fuzz_migrate: a CONF without HELLO wrote over the config of a CT that
  * exists (the check HELLO makes), found its private area there and, to
@@ -157,6 +169,24 @@ static void test_a_second_conf_ends_the_session(void **state)
 	assert_non_null(strstr(ans, "HELLO out of order"));
 }
 
+/* COMMIT after a CONF that failed (here a privileged CT, which this
+ * host's vz.conf does not make) made the session a success */
+static void test_commit_without_a_config_fails_the_session(void **state)
+{
+	(void)state;
+	char ans[1024], session[1024];
+	static const char priv[] = "VE_ROOT=\"/vz/root/$VEID\"\nVE_PRIVATE=\"/vz/private/$VEID\"\n"
+				   "LOCAL_UID=\"0\"\nLOCAL_GID=\"0\"\n";
+	snprintf(session, sizeof(session),
+		 "HELLO 0 101 online=0 lazy=0 layer=-\nCONF %zu\n%sCONFDONE\nCOMMIT\n",
+		 strlen(priv), priv);
+	assert_int_not_equal(receive(session, ans, sizeof(ans)), 0);
+	assert_non_null(strstr(ans, "COMMIT out of order"));
+	char p[256];
+	snprintf(p, sizeof(p), "%s/etc/vz/conf/101.conf", dir);
+	assert_false(path_exists(p));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -171,6 +201,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_conf_before_hello_leaves_an_existing_ct_alone,
 						dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_a_second_conf_ends_the_session, dir_setup,
+						dir_teardown),
+		cmocka_unit_test_setup_teardown(test_commit_without_a_config_fails_the_session, dir_setup,
 						dir_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
