@@ -532,8 +532,6 @@ int vz_migrate_relay_listen(vz_error *err)
 	return 0;
 }
 
-static int connect_local(int port);
-
 /* criu's page server resumes the CT it holds when a request makes no
  * sense (a closed connection counts as a finished transfer and kills it):
  * the way to call a post-copy off before the destination runs the CT. */
@@ -558,17 +556,17 @@ static void pump_signal(int sig)
 	pump_abort = 1;
 }
 
-/* The source's end of the relay, in a child: it connects to criu's page
- * server when the destination's lazy-pages daemon first asks; SIGUSR1
- * calls the transfer off (see page_server_abort). Reports the bytes. */
-static void source_pump(int port, int in, int out, int report)
+/* The source's end of the relay, in a child: sock is our end of criu's
+ * page-server socketpair (no port: no other local user can reach criu's
+ * page server); SIGUSR1 calls the transfer off (see page_server_abort).
+ * Reports the bytes. */
+static void source_pump(int sock, int in, int out, int report)
 {
 	struct sigaction sa = {.sa_handler = pump_signal};
 	(void)sigaction(SIGUSR1, &sa, NULL);
 	char buf[65536];
 	unsigned long long n = 0;
-	int sock = -1;
-	struct pollfd pf[2] = {{.fd = -1, .events = POLLIN}, {.fd = in, .events = POLLIN}};
+	struct pollfd pf[2] = {{.fd = sock, .events = POLLIN}, {.fd = in, .events = POLLIN}};
 	while (!pump_abort) {
 		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -577,12 +575,7 @@ static void source_pump(int port, int in, int out, int report)
 		}
 		if (pf[1].revents) {
 			ssize_t r = read(in, buf, sizeof(buf));
-			if (r <= 0)
-				break;
-			if (sock < 0 && (sock = connect_local(port)) < 0)
-				break;
-			pf[0].fd = sock;
-			if (write_all(sock, buf, (size_t)r) < 0)
+			if (r <= 0 || write_all(sock, buf, (size_t)r) < 0)
 				break;
 			n += (unsigned long long)r;
 		}
@@ -593,45 +586,9 @@ static void source_pump(int port, int in, int out, int report)
 			n += (unsigned long long)r;
 		}
 	}
-	if (pump_abort) {
-		if (sock < 0)
-			sock = connect_local(port);
-		if (sock >= 0)
-			page_server_abort(sock);
-	}
-	if (sock >= 0)
-		close(sock);
+	if (pump_abort)
+		page_server_abort(sock);
 	(void)write_all(report, &n, sizeof(n));
-}
-
-static int free_port(void)
-{
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof(sa);
-	int port = -1;
-	if (s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(s, (struct sockaddr *)&sa, &sl) == 0)
-		port = ntohs(sa.sin_port);
-	if (s >= 0)
-		close(s);
-	return port;
-}
-
-static int connect_local(int port)
-{
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	for (int i = 0; s >= 0 && i < 100; i++) {
-		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			return s;
-		struct timespec ts = {0, 20 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	if (s >= 0)
-		close(s);
-	return -1;
 }
 
 /* ---- the criu side on the source ---- */
@@ -772,7 +729,7 @@ struct dumper {
 	int hook_listen, hook_conn;   /* stop-copy: criu waiting at post-dump */
 	int status_fd;                /* post-copy: a byte when the page server listens */
 	int pidfd;
-	int port;
+	int ps_sock; /* post-copy: our end of criu's page-server socketpair */
 	bool lazy;
 	double frozen_at; /* when we began to freeze the CT */
 };
@@ -785,7 +742,7 @@ static void dumper_free(struct dumper *d)
 		(void)unlink(d->hook_path);
 		free(d->hook_path);
 	}
-	int *fds[] = {&d->hook_listen, &d->hook_conn, &d->status_fd, &d->pidfd};
+	int *fds[] = {&d->hook_listen, &d->hook_conn, &d->status_fd, &d->pidfd, &d->ps_sock};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0) {
 			close(*fds[i]);
@@ -801,7 +758,7 @@ static int dump_start(vz_ctx *ctx, struct vz_ct *ct, bool lazy, pid_t init, cons
 		      const char *self, struct dumper *d, struct vz_conf *meta, vz_error *err)
 {
 	struct vz_argv a = {0};
-	int sfd[2] = {-1, -1};
+	int sfd[2] = {-1, -1}, ps[2] = {-1, -1};
 	d->lazy = lazy;
 	d->log = xasprintf("%s/dump.log", d->dir);
 	vz_cpt_dump_args(ctx, ct, init, d->dir, d->log, &a, meta);
@@ -822,17 +779,24 @@ static int dump_start(vz_ctx *ctx, struct vz_ct *ct, bool lazy, pid_t init, cons
 		return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "%s", d->hook_path);
 	}
 	if (lazy) {
-		d->port = free_port();
-		if (d->port < 0 || pipe2(sfd, O_CLOEXEC) < 0) {
+		/* criu's page server on a socketpair, not a loopback port any
+		 * local user could reach first (and read the CT's memory) or
+		 * take (and fail the migration): --ps-socket skips listen and
+		 * accept, and the bytes are the page-server protocol as on TCP */
+		if (pipe2(sfd, O_CLOEXEC) < 0 ||
+		    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ps) < 0) {
+			int e = errno;
+			for (int i = 0; i < 2; i++)
+				if (sfd[i] >= 0)
+					close(sfd[i]);
 			vz_argv_free(&a);
-			return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "lazy pages setup");
+			return vz_err_errno(err, VZ_MIG_E_SRCSTOP, e, "lazy pages setup");
 		}
+		d->ps_sock = ps[0];
 		vz_mig_pipe_size();
 		vz_argv_add(&a, "--lazy-pages");
-		vz_argv_add(&a, "--address");
-		vz_argv_add(&a, "127.0.0.1");
-		vz_argv_add(&a, "--port");
-		vz_argv_add(&a, "%d", d->port);
+		vz_argv_add(&a, "--ps-socket");
+		vz_argv_add(&a, "%d", ps[1]);
 		vz_argv_add(&a, "--status-fd");
 		vz_argv_add(&a, "%d", sfd[1]);
 		vz_conf_set(meta, "LAZY", "yes");
@@ -843,12 +807,16 @@ static int dump_start(vz_ctx *ctx, struct vz_ct *ct, bool lazy, pid_t init, cons
 	vz_argv_add(&a, "%s", self);
 	setenv(VZ_HOOK_ENV, d->hook_path, 1);
 	setenv(VZ_HOOK_ACTIONS, lazy ? "pre-dump" : "pre-dump post-dump", 1);
-	d->pid = vz_criu_spawn(ctx, &a, lazy ? &sfd[1] : NULL, lazy ? 1 : 0, err);
+	int keep[2] = {sfd[1], ps[1]};
+	d->pid = vz_criu_spawn(ctx, &a, lazy ? keep : NULL, lazy ? 2 : 0, err);
 	unsetenv(VZ_HOOK_ENV);
 	unsetenv(VZ_HOOK_ACTIONS);
 	vz_argv_free(&a);
+	/* criu's ends are criu's alone: its page server sees our end close */
 	if (sfd[1] >= 0)
 		close(sfd[1]);
+	if (ps[1] >= 0)
+		close(ps[1]);
 	d->status_fd = sfd[0];
 	if (d->pid < 0)
 		return err->code ? err->code : VZ_MIG_E_SRCSTOP;
@@ -1112,8 +1080,9 @@ static int watchdog_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const struc
 		return p[1];
 	}
 	/* nothing of vzmigrate's held open: a peer must see it gone */
-	int keep[3] = {p[0], d->pidfd, ctx->log_fd};
-	close_fds_from(3, keep, ctx->log_fd >= 0 ? 3 : 2);
+	/* but criu's page-server socket: the abort goes there */
+	int keep[4] = {p[0], d->pidfd, d->ps_sock, ctx->log_fd};
+	close_fds_from(3, keep, ctx->log_fd >= 0 ? 4 : 3);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		(void)dup2(null, 0);
@@ -1132,10 +1101,8 @@ static int watchdog_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const struc
 	struct pollfd pf = {.fd = d->pidfd, .events = POLLIN};
 	bool asked = false;
 	while (d->pidfd >= 0 && poll_nointr(&pf, 1, 200) == 0) {
-		int sock = d->lazy && !asked ? connect_local(d->port) : -1;
-		if (sock >= 0) {
-			page_server_abort(sock);
-			close(sock);
+		if (d->lazy && !asked && d->ps_sock >= 0) {
+			page_server_abort(d->ps_sock);
 			asked = true;
 		}
 	}
@@ -1182,7 +1149,8 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	struct vz_mig_stats *s = m->s;
 	struct peer ctl = {.pid = -1, .to = -1, .from = -1}, relay = ctl;
 	struct dumper d = {
-		.pid = -1, .hook_listen = -1, .hook_conn = -1, .status_fd = -1, .pidfd = -1};
+		.pid = -1, .hook_listen = -1, .hook_conn = -1, .status_fd = -1, .pidfd = -1,
+		.ps_sock = -1};
 	struct vz_conf meta = {0};
 	struct vz_state st;
 	char reply[4096];
@@ -1338,7 +1306,7 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 				close(rep[0]);
 				if (wd_fd >= 0)
 					close(wd_fd);
-				source_pump(d.port, relay.from, relay.to, rep[1]);
+				source_pump(d.ps_sock, relay.from, relay.to, rep[1]);
 				_exit(0);
 			}
 			close(rep[1]);
@@ -1414,12 +1382,8 @@ fail_resume:
 		kill(pumper, SIGUSR1);
 		(void)waitpid(pumper, NULL, 0);
 		pumper = -1;
-	} else if (lazy && d.pid > 0) {
-		int sock = connect_local(d.port);
-		if (sock >= 0) {
-			page_server_abort(sock);
-			close(sock);
-		}
+	} else if (lazy && d.pid > 0 && d.ps_sock >= 0) {
+		page_server_abort(d.ps_sock);
 	}
 	if (relay.pid > 0)
 		peer_close(&relay, true);
