@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -466,73 +467,122 @@ static void pump(int sock, int in, int out, int report)
 		(void)write_all(report, &n, sizeof(n));
 }
 
-/* The uid that owns the loopback TCP socket bound to sa (the connecting
- * end), from /proc/net/tcp; -1 if not found. */
-static long tcp_owner(const struct sockaddr_in *sa)
+/* The destination's relay hands its end of criu lazy-pages' page-server
+ * socketpair to the receiver over a unix socket here, named by a random
+ * token: in root's /run, mode 0700, so only root reaches it, and only
+ * the session that got the token from this relay names it (a peer cannot
+ * name another migration's relay). */
+#define RELAY_TOKEN_LEN 32
+static char *relay_path(const char *token)
 {
-	FILE *f = fopen("/proc/self/net/tcp", "re");
-	if (!f)
-		return -1;
-	char line[512];
-	long uid = -1;
-	unsigned want_a = sa->sin_addr.s_addr, want_p = ntohs(sa->sin_port);
-	while (uid < 0 && fgets(line, sizeof(line), f)) {
-		unsigned a, p, u;
-		/* sl local rem st tx:rx tr:tm retr uid */
-		if (sscanf(line, " %*u: %x:%x %*x:%*x %*x %*x:%*x %*x:%*x %*x %u", &a, &p, &u) == 3 &&
-		    a == want_a && p == want_p)
-			uid = (long)u;
-	}
-	fclose(f);
-	return uid;
+	return xasprintf("/run/vz-relay-%s.sock", token);
 }
 
-/* The destination's side: criu lazy-pages connects to 127.0.0.1 here; its
- * bytes go to and come from the source over our stdin and stdout. The
- * port goes first, as one line. */
+static bool relay_token_ok(const char *t)
+{
+	return strlen(t) == RELAY_TOKEN_LEN && strspn(t, "0123456789abcdef") == RELAY_TOKEN_LEN;
+}
+
+/* the relay's socket goes with it when it is ended (peer_close's SIGTERM,
+ * ssh's SIGHUP) before the receiver took it */
+static char relay_sock_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+static void relay_signal(int sig)
+{
+	if (relay_sock_path[0])
+		(void)unlink(relay_sock_path);
+	_exit(128 + sig);
+}
+
+/* The destination's side: criu lazy-pages, which the receiver starts,
+ * talks over a socketpair (--ps-socket) whose other end is ours: no port
+ * for a local user to reach or take. The bytes go to and come from the
+ * source over our stdin and stdout. The token the receiver fetches our
+ * end's peer with goes first, as one line. */
 int vz_migrate_relay_listen(vz_error *err)
 {
-	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof(sa);
-	if (l < 0 || bind(l, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(l, 1) < 0 ||
-	    getsockname(l, (struct sockaddr *)&sa, &sl) < 0) {
+	unsigned char rnd[RELAY_TOKEN_LEN / 2];
+	char token[RELAY_TOKEN_LEN + 1];
+	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+		return vz_err_errno(err, VZ_MIG_E_CONNECT, errno, "relay token");
+	for (size_t i = 0; i < sizeof(rnd); i++)
+		snprintf(token + 2 * i, 3, "%02x", rnd[i]);
+	_cleanup_free_ char *path = relay_path(token);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	snprintf(relay_sock_path, sizeof(relay_sock_path), "%s", path);
+	int sigs[] = {SIGTERM, SIGHUP, SIGINT, SIGPIPE};
+	struct sigaction old[ARRAY_SIZE(sigs)], sact = {.sa_handler = relay_signal};
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		(void)sigaction(sigs[i], &sact, &old[i]);
+	int ps[2] = {-1, -1};
+	int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	mode_t um = umask(077);
+	int b = l < 0 ? -1 : bind(l, (struct sockaddr *)&sa, sizeof(sa));
+	umask(um);
+	if (b < 0 || listen(l, 1) < 0 || socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ps) < 0) {
 		int e = errno;
 		if (l >= 0)
 			close(l);
-		return vz_err_errno(err, VZ_MIG_E_CONNECT, e, "relay socket");
+		if (b == 0)
+			(void)unlink(path);
+		relay_sock_path[0] = '\0';
+		for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+			(void)sigaction(sigs[i], &old[i], NULL);
+		return vz_err_errno(err, VZ_MIG_E_CONNECT, e, "relay socket %s", path);
 	}
-	char line[16];
-	int n = snprintf(line, sizeof(line), "%u\n", ntohs(sa.sin_port));
-	if (write_all(1, line, (size_t)n) < 0) {
-		close(l);
-		return vz_err_errno(err, VZ_MIG_E_CONNECT, errno, "relay");
-	}
-	/* the source says nothing before criu connects: stdin readable means
-	 * it is gone. Only root's connection is criu's: a host user who
-	 * connects first would read the CT's memory from the source. */
-	int c = -1;
-	for (int tries = 0; c < 0 && tries < 16; tries++) {
+	char line[RELAY_TOKEN_LEN + 2];
+	int n = snprintf(line, sizeof(line), "%s\n", token);
+	int r = write_all(1, line, (size_t)n) < 0 ? -1 : 0;
+	/* the source says nothing before the receiver fetches the socket:
+	 * stdin readable means it is gone */
+	bool sent = false;
+	for (int tries = 0; !r && !sent && tries < 16; tries++) {
 		struct pollfd pf[2] = {{.fd = l, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
 		if (poll_nointr(pf, 2, PEER_TIMEOUT_MS) <= 0 || pf[1].revents)
 			break;
-		struct sockaddr_in pa = {0};
-		socklen_t pl = sizeof(pa);
-		c = accept4(l, (struct sockaddr *)&pa, &pl, SOCK_CLOEXEC);
-		if (c >= 0 && tcp_owner(&pa) != 0) {
+		int c = accept4(l, NULL, NULL, SOCK_CLOEXEC);
+		struct ucred cr;
+		socklen_t cl = sizeof(cr);
+		if (c >= 0 && getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0 && cr.uid == 0)
+			sent = send_fd(c, ps[1]) == 0;
+		if (c >= 0)
 			close(c);
-			c = -1;
-		}
 	}
+	(void)unlink(path);
+	relay_sock_path[0] = '\0';
+	for (size_t i = 0; i < ARRAY_SIZE(sigs); i++)
+		(void)sigaction(sigs[i], &old[i], NULL);
 	close(l);
-	if (c < 0)
-		return vz_err(err, VZ_MIG_E_CONNECT, "relay: criu lazy-pages did not connect");
-	pump(c, 0, 1, -1);
-	close(c);
+	close(ps[1]);
+	if (!sent) {
+		close(ps[0]);
+		return vz_err(err, VZ_MIG_E_CONNECT, "relay: the receiver did not take its socket");
+	}
+	pump(ps[0], 0, 1, -1);
+	close(ps[0]);
 	return 0;
 }
 
-static int connect_local(int port);
+/* The receiver's side: the relay's socket, named by the token the source
+ * passed on; -1 if none. */
+static int relay_fetch(const char *token)
+{
+	if (!relay_token_ok(token))
+		return -1;
+	_cleanup_free_ char *path = relay_path(token);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	struct ucred cr;
+	socklen_t cl = sizeof(cr);
+	int fd = -1;
+	if (s >= 0 && connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+	    getsockopt(s, SOL_SOCKET, SO_PEERCRED, &cr, &cl) == 0 && cr.uid == 0)
+		fd = recv_fd(s);
+	if (s >= 0)
+		close(s);
+	return fd;
+}
 
 /* criu's page server resumes the CT it holds when a request makes no
  * sense (a closed connection counts as a finished transfer and kills it):
@@ -558,17 +608,17 @@ static void pump_signal(int sig)
 	pump_abort = 1;
 }
 
-/* The source's end of the relay, in a child: it connects to criu's page
- * server when the destination's lazy-pages daemon first asks; SIGUSR1
- * calls the transfer off (see page_server_abort). Reports the bytes. */
-static void source_pump(int port, int in, int out, int report)
+/* The source's end of the relay, in a child: sock is our end of criu's
+ * page-server socketpair (no port: no other local user can reach criu's
+ * page server); SIGUSR1 calls the transfer off (see page_server_abort).
+ * Reports the bytes. */
+static void source_pump(int sock, int in, int out, int report)
 {
 	struct sigaction sa = {.sa_handler = pump_signal};
 	(void)sigaction(SIGUSR1, &sa, NULL);
 	char buf[65536];
 	unsigned long long n = 0;
-	int sock = -1;
-	struct pollfd pf[2] = {{.fd = -1, .events = POLLIN}, {.fd = in, .events = POLLIN}};
+	struct pollfd pf[2] = {{.fd = sock, .events = POLLIN}, {.fd = in, .events = POLLIN}};
 	while (!pump_abort) {
 		if (poll(pf, 2, -1) < 0) {
 			if (errno == EINTR)
@@ -577,12 +627,7 @@ static void source_pump(int port, int in, int out, int report)
 		}
 		if (pf[1].revents) {
 			ssize_t r = read(in, buf, sizeof(buf));
-			if (r <= 0)
-				break;
-			if (sock < 0 && (sock = connect_local(port)) < 0)
-				break;
-			pf[0].fd = sock;
-			if (write_all(sock, buf, (size_t)r) < 0)
+			if (r <= 0 || write_all(sock, buf, (size_t)r) < 0)
 				break;
 			n += (unsigned long long)r;
 		}
@@ -593,45 +638,9 @@ static void source_pump(int port, int in, int out, int report)
 			n += (unsigned long long)r;
 		}
 	}
-	if (pump_abort) {
-		if (sock < 0)
-			sock = connect_local(port);
-		if (sock >= 0)
-			page_server_abort(sock);
-	}
-	if (sock >= 0)
-		close(sock);
+	if (pump_abort)
+		page_server_abort(sock);
 	(void)write_all(report, &n, sizeof(n));
-}
-
-static int free_port(void)
-{
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t sl = sizeof(sa);
-	int port = -1;
-	if (s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
-	    getsockname(s, (struct sockaddr *)&sa, &sl) == 0)
-		port = ntohs(sa.sin_port);
-	if (s >= 0)
-		close(s);
-	return port;
-}
-
-static int connect_local(int port)
-{
-	int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	for (int i = 0; s >= 0 && i < 100; i++) {
-		if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0)
-			return s;
-		struct timespec ts = {0, 20 * 1000 * 1000};
-		nanosleep(&ts, NULL);
-	}
-	if (s >= 0)
-		close(s);
-	return -1;
 }
 
 /* ---- the criu side on the source ---- */
@@ -772,7 +781,7 @@ struct dumper {
 	int hook_listen, hook_conn;   /* stop-copy: criu waiting at post-dump */
 	int status_fd;                /* post-copy: a byte when the page server listens */
 	int pidfd;
-	int port;
+	int ps_sock; /* post-copy: our end of criu's page-server socketpair */
 	bool lazy;
 	double frozen_at; /* when we began to freeze the CT */
 };
@@ -785,7 +794,7 @@ static void dumper_free(struct dumper *d)
 		(void)unlink(d->hook_path);
 		free(d->hook_path);
 	}
-	int *fds[] = {&d->hook_listen, &d->hook_conn, &d->status_fd, &d->pidfd};
+	int *fds[] = {&d->hook_listen, &d->hook_conn, &d->status_fd, &d->pidfd, &d->ps_sock};
 	for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
 		if (*fds[i] >= 0) {
 			close(*fds[i]);
@@ -801,7 +810,7 @@ static int dump_start(vz_ctx *ctx, struct vz_ct *ct, bool lazy, pid_t init, cons
 		      const char *self, struct dumper *d, struct vz_conf *meta, vz_error *err)
 {
 	struct vz_argv a = {0};
-	int sfd[2] = {-1, -1};
+	int sfd[2] = {-1, -1}, ps[2] = {-1, -1};
 	d->lazy = lazy;
 	d->log = xasprintf("%s/dump.log", d->dir);
 	vz_cpt_dump_args(ctx, ct, init, d->dir, d->log, &a, meta);
@@ -822,17 +831,24 @@ static int dump_start(vz_ctx *ctx, struct vz_ct *ct, bool lazy, pid_t init, cons
 		return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "%s", d->hook_path);
 	}
 	if (lazy) {
-		d->port = free_port();
-		if (d->port < 0 || pipe2(sfd, O_CLOEXEC) < 0) {
+		/* criu's page server on a socketpair, not a loopback port any
+		 * local user could reach first (and read the CT's memory) or
+		 * take (and fail the migration): --ps-socket skips listen and
+		 * accept, and the bytes are the page-server protocol as on TCP */
+		if (pipe2(sfd, O_CLOEXEC) < 0 ||
+		    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ps) < 0) {
+			int e = errno;
+			for (int i = 0; i < 2; i++)
+				if (sfd[i] >= 0)
+					close(sfd[i]);
 			vz_argv_free(&a);
-			return vz_err_errno(err, VZ_MIG_E_SRCSTOP, errno, "lazy pages setup");
+			return vz_err_errno(err, VZ_MIG_E_SRCSTOP, e, "lazy pages setup");
 		}
+		d->ps_sock = ps[0];
 		vz_mig_pipe_size();
 		vz_argv_add(&a, "--lazy-pages");
-		vz_argv_add(&a, "--address");
-		vz_argv_add(&a, "127.0.0.1");
-		vz_argv_add(&a, "--port");
-		vz_argv_add(&a, "%d", d->port);
+		vz_argv_add(&a, "--ps-socket");
+		vz_argv_add(&a, "%d", ps[1]);
 		vz_argv_add(&a, "--status-fd");
 		vz_argv_add(&a, "%d", sfd[1]);
 		vz_conf_set(meta, "LAZY", "yes");
@@ -843,12 +859,16 @@ static int dump_start(vz_ctx *ctx, struct vz_ct *ct, bool lazy, pid_t init, cons
 	vz_argv_add(&a, "%s", self);
 	setenv(VZ_HOOK_ENV, d->hook_path, 1);
 	setenv(VZ_HOOK_ACTIONS, lazy ? "pre-dump" : "pre-dump post-dump", 1);
-	d->pid = vz_criu_spawn(ctx, &a, lazy ? &sfd[1] : NULL, lazy ? 1 : 0, err);
+	int keep[2] = {sfd[1], ps[1]};
+	d->pid = vz_criu_spawn(ctx, &a, lazy ? keep : NULL, lazy ? 2 : 0, err);
 	unsetenv(VZ_HOOK_ENV);
 	unsetenv(VZ_HOOK_ACTIONS);
 	vz_argv_free(&a);
+	/* criu's ends are criu's alone: its page server sees our end close */
 	if (sfd[1] >= 0)
 		close(sfd[1]);
+	if (ps[1] >= 0)
+		close(ps[1]);
 	d->status_fd = sfd[0];
 	if (d->pid < 0)
 		return err->code ? err->code : VZ_MIG_E_SRCSTOP;
@@ -1112,8 +1132,9 @@ static int watchdog_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const struc
 		return p[1];
 	}
 	/* nothing of vzmigrate's held open: a peer must see it gone */
-	int keep[3] = {p[0], d->pidfd, ctx->log_fd};
-	close_fds_from(3, keep, ctx->log_fd >= 0 ? 3 : 2);
+	/* but criu's page-server socket: the abort goes there */
+	int keep[4] = {p[0], d->pidfd, d->ps_sock, ctx->log_fd};
+	close_fds_from(3, keep, ctx->log_fd >= 0 ? 4 : 3);
 	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (null >= 0) {
 		(void)dup2(null, 0);
@@ -1132,10 +1153,8 @@ static int watchdog_start(vz_ctx *ctx, struct vz_ct *ct, pid_t init, const struc
 	struct pollfd pf = {.fd = d->pidfd, .events = POLLIN};
 	bool asked = false;
 	while (d->pidfd >= 0 && poll_nointr(&pf, 1, 200) == 0) {
-		int sock = d->lazy && !asked ? connect_local(d->port) : -1;
-		if (sock >= 0) {
-			page_server_abort(sock);
-			close(sock);
+		if (d->lazy && !asked && d->ps_sock >= 0) {
+			page_server_abort(d->ps_sock);
 			asked = true;
 		}
 	}
@@ -1182,7 +1201,8 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	struct vz_mig_stats *s = m->s;
 	struct peer ctl = {.pid = -1, .to = -1, .from = -1}, relay = ctl;
 	struct dumper d = {
-		.pid = -1, .hook_listen = -1, .hook_conn = -1, .status_fd = -1, .pidfd = -1};
+		.pid = -1, .hook_listen = -1, .hook_conn = -1, .status_fd = -1, .pidfd = -1,
+		.ps_sock = -1};
 	struct vz_conf meta = {0};
 	struct vz_state st;
 	char reply[4096];
@@ -1286,7 +1306,7 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 	if (precopy && (r = precopy_rounds(ctx, ct, o, s, st.init_pid, d.dir, dst_dump, &parent,
 					   err)))
 		goto fail;
-	char pl[32] = "";
+	char pl[RELAY_TOKEN_LEN + 8] = "";
 	if (lazy) {
 		/* the destination's lazy-pages daemon reaches the source's page
 		 * server through this relay, set up before the freeze */
@@ -1338,7 +1358,7 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 				close(rep[0]);
 				if (wd_fd >= 0)
 					close(wd_fd);
-				source_pump(d.port, relay.from, relay.to, rep[1]);
+				source_pump(d.ps_sock, relay.from, relay.to, rep[1]);
 				_exit(0);
 			}
 			close(rep[1]);
@@ -1347,7 +1367,8 @@ static int migrate_op(vz_ctx *ctx, struct vz_ct *ct, void *arg, vz_error *err)
 		if (r || pumper < 0)
 			goto fail_resume;
 		progress(o, s, "restoring on the destination");
-		r = ask(&ctl, s, NULL, 0, err, "RESTORE lazy %d", atoi(pl));
+		r = relay_token_ok(pl) ? ask(&ctl, s, NULL, 0, err, "RESTORE lazy %s", pl)
+				       : vz_err(err, VZ_MIG_E_CONNECT, "the destination's relay sent no token");
 	} else {
 		progress(o, s, "restoring on the destination");
 		r = ask(&ctl, s, NULL, 0, err, "RESTORE");
@@ -1414,12 +1435,8 @@ fail_resume:
 		kill(pumper, SIGUSR1);
 		(void)waitpid(pumper, NULL, 0);
 		pumper = -1;
-	} else if (lazy && d.pid > 0) {
-		int sock = connect_local(d.port);
-		if (sock >= 0) {
-			page_server_abort(sock);
-			close(sock);
-		}
+	} else if (lazy && d.pid > 0 && d.ps_sock >= 0) {
+		page_server_abort(d.ps_sock);
 	}
 	if (relay.pid > 0)
 		peer_close(&relay, true);
@@ -1713,22 +1730,27 @@ static int rcv_file(struct rcv *c, bool link, char *args)
 
 static int rcv_restore(struct rcv *c, char *args, vz_error *err)
 {
-	int port = 0;
+	char token[RELAY_TOKEN_LEN + 1] = "";
+	bool lazy = false;
 	/* the dump as the peer sent it is checked before any criu reads it */
 	int r = vz_dump_check(c->ctx, &c->ct, c->dump_dir, err);
 	if (r) {
 		err->code = VZ_MIG_E_DSTSTART;
 		return r;
 	}
-	if (sscanf(args, "lazy %d", &port) == 1) {
-		/* memory on demand from the source, through the relay */
+	if (sscanf(args, "lazy %32s", token) == 1) {
+		/* memory on demand from the source, through the relay: its
+		 * socket, not a port (--ps-socket: criu connects nowhere) */
+		lazy = true;
+		int ps = relay_fetch(token);
+		if (ps < 0)
+			return vz_err(err, VZ_MIG_E_DSTSTART, "CT %u: no lazy pages relay %.40s",
+				      c->ctid, token);
 		struct vz_argv a = {0};
 		vz_argv_add(&a, "lazy-pages");
 		vz_argv_add(&a, "--page-server");
-		vz_argv_add(&a, "--address");
-		vz_argv_add(&a, "127.0.0.1");
-		vz_argv_add(&a, "--port");
-		vz_argv_add(&a, "%d", port);
+		vz_argv_add(&a, "--ps-socket");
+		vz_argv_add(&a, "%d", ps);
 		vz_argv_add(&a, "-D");
 		vz_argv_add(&a, "%s", c->dump_dir);
 		vz_argv_add(&a, "-o");
@@ -1737,15 +1759,19 @@ static int rcv_restore(struct rcv *c, char *args, vz_error *err)
 		/* a byte on the status fd once its socket listens */
 		int sfd[2];
 		if (pipe2(sfd, O_CLOEXEC) < 0) {
+			int e = errno;
+			close(ps);
 			vz_argv_free(&a);
-			return vz_err_errno(err, VZ_MIG_E_DSTSTART, errno, "pipe");
+			return vz_err_errno(err, VZ_MIG_E_DSTSTART, e, "pipe");
 		}
 		vz_argv_add(&a, "--status-fd");
 		vz_argv_add(&a, "%d", sfd[1]);
-		c->lazy_pid = vz_criu_spawn_at(c->ctx, &a, &sfd[1], 1, NULL,
+		int keep[2] = {sfd[1], ps};
+		c->lazy_pid = vz_criu_spawn_at(c->ctx, &a, keep, 2, NULL,
 					       !vz_under_run(c->dump_dir), err);
 		vz_argv_free(&a);
 		close(sfd[1]);
+		close(ps);
 		if (c->lazy_pid < 0) {
 			close(sfd[0]);
 			return err->code;
@@ -1765,7 +1791,7 @@ static int rcv_restore(struct rcv *c, char *args, vz_error *err)
 	/* The restored tasks open their userfaultfd inside the CT's user
 	 * namespace, which the kernel refuses unless unprivileged users may:
 	 * allowed for the restore only (the uffd stays valid), then back. */
-	_cleanup_free_ char *uffd = port ? read_file(UFFD_SYSCTL, NULL) : NULL;
+	_cleanup_free_ char *uffd = lazy ? read_file(UFFD_SYSCTL, NULL) : NULL;
 	bool opened = uffd && uffd[0] == '0' && write_str(UFFD_SYSCTL, "1") == 0;
 	r = vz_cpt_restore_locked(c->ctx, &c->ct, c->dump_dir, err);
 	if (opened)
