@@ -19,6 +19,9 @@
 #   BENCH_LXC_ROOTFS=own  own: LXC rootfs built here from $BUSYBOX (minimal inittab);
 #                         vz: a copy of vz's unpacked busybox template (identical rootfs)
 #   BENCH_LXC_CONFIG_EXTRA  extra lines appended to the LXC config
+#   BENCH_VZ_CREATE_OPTS    extra options of vz's create (e.g. "--diskspace unlimited")
+#   BENCH_VZ_CONFIG_EXTRA   extra lines appended to the vz CT's config (e.g.
+#                           SECCOMP="none"): what one defence costs
 #
 # Exit status: 0 when everything measured ran (LXC unusable on this host is
 # reported as n/a, not as a failure), 1 when a vz step failed, 2 on a bad
@@ -210,10 +213,14 @@ vz_fail() {
 vz_setup() {
 	mkdir -p "$TMP/vzroot"
 	export VZ_ROOT=$TMP/vzroot
-	run_timed "$VZCTL" create "$CTID" --ostemplate busybox ||
+	# shellcheck disable=SC2086 # options, split on purpose
+	run_timed "$VZCTL" create "$CTID" --ostemplate busybox ${BENCH_VZ_CREATE_OPTS:-} ||
 		{ vz_fail "vzctl create $CTID --ostemplate busybox failed (exit $?)"; return; }
 	VZ_CREATED=1
 	VZ_CREATE_NS=$T_NS
+	if [[ -n ${BENCH_VZ_CONFIG_EXTRA:-} ]]; then
+		printf '%s\n' "$BENCH_VZ_CONFIG_EXTRA" >>"$VZ_ROOT/etc/vz/conf/$CTID.conf"
+	fi
 }
 
 vz_monitor_pid() {
@@ -475,6 +482,8 @@ echo "   busybox: $("$BUSYBOX" 2>/dev/null | head -n1)"
 [[ $SKIP_LXC != 1 ]] && command -v lxc-start >/dev/null &&
 	echo "   lxc: $(lxc-start --version 2>/dev/null) (lxcpath $LXCP)"
 [[ $SKIP_VZ != 1 ]] && echo "   vzctl: $VZCTL ($("$VZCTL" --version 2>/dev/null | head -n1))"
+[[ -n ${BENCH_VZ_CREATE_OPTS:-}${BENCH_VZ_CONFIG_EXTRA:-} ]] &&
+	echo "   vz CT: create options '${BENCH_VZ_CREATE_OPTS:-}', config extra '${BENCH_VZ_CONFIG_EXTRA:-}'"
 echo "   tmp: $TMP"
 
 [[ -z $VZ_NA ]] && vz_setup
