@@ -319,7 +319,7 @@ test_a_ct_program_cannot_forge_vzctl_exec_errors_or_hang_it() {
 # again): it must find nothing but the CT's own root.
 test_a_stopped_cts_userpasswd_helper_cannot_leave_the_ct_root() {
 	[ -x "$ATTACK" ] || fail "no $ATTACK (make builds it)"
-	mk_ct 101
+	mk_ct 101 --diskspace unlimited # the upper layer as plain directories
 	local marker=vz-host-marker-$RANDOM
 	: >"$VZ_ROOT/$marker"
 	: >"$VZ_ROOT/vz/$marker"

@@ -42,7 +42,7 @@ test_symlinked_etc_files_in_a_ct_never_reach_host_files() {
 	local open fs f
 	open=$(open_dir)
 	for f in hostname hosts resolv.conf shadow; do canary "$open/$f.canary"; done
-	mk_ct 101 --hostname first.example
+	mk_ct 101 --hostname first.example --diskspace unlimited # the upper layer as plain directories
 	fs=$VZ_ROOT/vz/private/101/fs
 	mkdir -p "$fs/etc" "$fs/etc/network"
 	for f in hostname hosts resolv.conf; do
@@ -67,7 +67,7 @@ test_a_ct_whose_dev_proc_sys_or_run_is_a_symlink_does_not_start() {
 	trap cleanup_canaries EXIT
 	local open fs top
 	open=$(open_dir)
-	mk_ct 101
+	mk_ct 101 --diskspace unlimited # the upper layer as plain directories
 	fs=$VZ_ROOT/vz/private/101/fs
 	for top in dev proc sys run; do
 		rm -rf "${fs:?}/$top"

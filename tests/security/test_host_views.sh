@@ -76,7 +76,7 @@ expect_setuid_works_inside() { # ID
 }
 
 test_setuid_file_made_by_ct_root_gives_host_users_nothing() {
-	mk_running_ct 101
+	mk_running_ct 101 --diskspace unlimited # the upper layer as plain directories
 	plant_setuid 101
 	# the CT's root is as reachable as a default VZ_ROOT of / would be:
 	# only vz's own directories stand in the way
@@ -158,7 +158,7 @@ try_node() { # FILE
 # a node (a copy of /dev/null, mode 0666) among the CT's files. Even host
 # root cannot open it through a host-side view, nor can the CT in its root.
 test_device_node_made_by_ct_root_is_dead_on_the_host() {
-	mk_ct 101
+	mk_ct 101 --diskspace unlimited # the upper layer as plain directories
 	local root=$VZ_ROOT/vz/root/101
 	mknod -m 666 "$VZ_ROOT/vz/private/101/fs/null2" c 1 3 || fail "cannot make a node"
 	expect_code 0 vzctl mount 101
