@@ -345,6 +345,12 @@ static void overlay_helper(int sock)
 		int fs = (int)syscall(SYS_fsopen, "overlay", FSOPEN_CLOEXEC);
 		if (fs < 0 || fscfg(fs, "lowerdir", sl) < 0 || fscfg(fs, "upperdir", up) < 0 ||
 		    fscfg(fs, "workdir", wk) < 0 || fscfg(fs, "userxattr", NULL) < 0 ||
+		    /* the upper layer may be on another file system (the
+		     * CT's image): without xino, files of the lower one show
+		     * the layer's st_dev, not the overlay's, and criu cannot
+		     * find the path of an inotify watch on one (systemd's on
+		     * /etc/localtime: "Can't dump that handle") */
+		    fscfg(fs, "xino", "on") < 0 ||
 		    syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
 			snprintf(msg, sizeof(msg), "overlay: %s", strerror(errno));
 		} else {
