@@ -219,3 +219,40 @@ test_podman_runs_a_container_from_a_local_root_tree_inside_a_debian_ct() {
 	in_ct 101 'podman --storage-driver vfs ps -aq | wc -l'
 	assert_eq "$LAST_OUT" 0 "containers left"
 }
+
+# NESTING="yes" does LXC's nesting: an unmasked proc (and sysfs) at
+# /dev/.lxc, so nested user namespaces mount their own without CT root's
+# help; the CT's /proc keeps its masks.
+test_nesting_yes_lets_nested_user_namespaces_mount_proc() {
+	use_nested_template
+	expect_code 0 vzctl create 101 --ostemplate "$NEST_TMPL"
+	local conf="$VZ_ROOT/etc/vz/conf/101.conf"
+	echo 'NESTING="maybe"' >>"$conf"
+	expect_code 85 vzctl start 101
+	assert_one_line_error "NESTING"
+	expect_status 101 "exist unmounted down"
+	sed -i '/^NESTING=/d' "$conf" && echo 'NESTING="yes"' >>"$conf"
+	expect_code 0 vzctl start 101
+	assert_defended 101
+	in_ct 101 'grep -E " /dev/\.lxc/(proc|sys) " /proc/self/mountinfo | cut -d" " -f5,6,9 | sort'
+	assert_eq "$LAST_OUT" $'/dev/.lxc/proc rw,nosuid,nodev,noexec,relatime proc\n/dev/.lxc/sys ro,nosuid,nodev,noexec,relatime sysfs' "the nesting mounts"
+	in_ct 101 'unshare -Urpf --mount-proc sh -c "echo pid \$\$; set -- /proc/[0-9]*; echo \$#"'
+	assert_eq "$LAST_OUT" $'pid 1\n1' "a nested user and pid namespace's own proc"
+	# a new sysfs too, in a nested user and network namespace
+	in_ct 101 'unshare -Urnm sh -c "mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /sys && ls /sys/class/net"'
+	assert_eq "$LAST_OUT" lo "a nested network namespace's own sysfs"
+	# and after a restart (init made again), a checkpoint and a restore
+	expect_code 0 vzctl restart 101
+	in_ct 101 'unshare -Urpf --mount-proc true'
+	expect_code 0 vzctl chkpnt 101
+	expect_code 0 vzctl restore 101
+	in_ct 101 'grep -c " /dev/\.lxc/proc " /proc/self/mountinfo; unshare -Urpf --mount-proc true'
+	assert_eq "$LAST_OUT" 1 "the nesting proc after a restore"
+	expect_code 0 vzctl stop 101
+	# without it: refused (test_a_nested_user_namespace_mounts_proc...)
+	sed -i '/^NESTING=/d' "$conf"
+	expect_code 0 vzctl start 101
+	expect_code 1 vzctl exec2 101 'unshare -Urpf --mount-proc true'
+	expect_code 32 vzctl exec2 101 'unshare -Urnm mount -t sysfs -o ro,nosuid,nodev,noexec sysfs /sys'
+	expect_code 1 vzctl exec2 101 'test -e /dev/.lxc'
+}
