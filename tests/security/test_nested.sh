@@ -112,9 +112,9 @@ SH
 # crun_in_ct ID NAME USERNS COMMAND: runs COMMAND in a new OCI container
 # NAME from the bundle; its output is $LAST_OUT. crun refuses a "hybrid"
 # cgroup layout (a cgroup2 hierarchy with a controller at
-# /sys/fs/cgroup/unified, as a CT on a cgroup v1 host has): crun runs in
-# a mount namespace of its own without that mount, so it sees plain v1
-# and puts the container in a cgroup of its own below the CT's.
+# /sys/fs/cgroup/unified, as a CT on a cgroup v1 host has, with hugetlb
+# there): crun runs in a mount namespace of its own without that mount, so
+# it sees plain v1. The container stays in the CT's cgroups and limits.
 crun_in_ct() {
 	local id=$1 name=$2 userns=$3 cmd=$4
 	expect_code 0 vzctl exec2 "$id" "cd /root/bundle && /root/mkcfg $userns '$cmd' >config.json &&
@@ -178,7 +178,7 @@ test_crun_runs_an_oci_container_inside_a_debian_ct() {
 	note "crun, CT root: $(tr '\n' ' ' <<<"$LAST_OUT")"
 	assert_eq "$(sed -n 1,6p <<<"$LAST_OUT")" $'pid 1 nested\n1\n1\nx\nro\nSeccomp:\t2' "the container crun ran"
 	# with a user namespace too (ids 1000-1999 of the CT), once a full
-	# proc is visible (previous test)
+	# proc is visible (see the previous test; NESTING="yes" mounts it)
 	in_ct 101 'chown -R 1000:1000 /srv/rootfs'
 	expect_code 1 vzctl exec2 101 "cd /root/bundle && /root/mkcfg 1 'true' >config.json &&
 		unshare -m sh -c 'umount /sys/fs/cgroup/unified 2>/dev/null; exec crun run c2'"
