@@ -423,8 +423,10 @@ const char *vz_procfs_ensure(vz_ctx *ctx, vz_error *err);
 int vz_procfs_bind(const char *lxcfs, const char *root, vz_error *err);
 
 /* ---- rootfs.c: inside the CT's mount namespace ---- */
-int vz_rootfs_setup(bool userns, const char *lxcfs, const char *console_pts,
+int vz_rootfs_setup(bool userns, const char *lxcfs, const char *console_pts, bool nesting,
 		    vz_error *err);
+/* NESTING in the CT config: 1 yes, 0 no or unset, -1 (err set) bad value */
+int vz_nesting(const struct vz_ct *ct, const vz_ctx *ctx, vz_error *err);
 
 /* ---- list.c ---- */
 /* The ids of every CT config under the root, sorted; free *ids. */

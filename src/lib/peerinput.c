@@ -31,6 +31,8 @@ static const char *const peer_keys[] = {
 	"HOSTNAME", "NAMESERVER", "SEARCHDOMAIN", "DESCRIPTION", "ONBOOT", "BOOTORDER",
 	"DISABLED", "STOP_TIMEOUT", "ORIGIN_SAMPLE", "CONFIGFILE", "CAPABILITY", "FEATURES",
 	"IPV6", "VEID",
+	/* mounts of the CT's own proc and sysfs, which CT root may make anyway */
+	"NESTING",
 };
 
 static bool peer_key(const char *k)

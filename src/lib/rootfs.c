@@ -179,7 +179,22 @@ static int protect_sys(const char *root, vz_error *err)
 }
 
 /* Works relative to the cwd, which is the CT root (a mount point). */
-int vz_rootfs_setup(bool userns, const char *lxcfs, const char *console_pts, vz_error *err)
+/* NESTING="yes": a second proc and sysfs, with nothing mounted over them,
+ * where LXC's nesting puts them. The kernel lets a nested user namespace
+ * mount a new proc (or sysfs) only if one already in its mount namespace
+ * is fully visible (fs/namespace.c, mount_too_revealing): the CT's /proc,
+ * with vz's masks and lxcfs's files over it, is not. These show CT root
+ * nothing it could not mount itself: the masks are not locked. */
+static int nesting_mounts(const char *root, vz_error *err)
+{
+	int r;
+	if ((r = mnt(root, "proc", "/dev/.lxc/proc", "proc", MFLAGS, NULL, err)))
+		return r;
+	return mnt(root, "sysfs", "/dev/.lxc/sys", "sysfs", MFLAGS | MS_RDONLY, NULL, err);
+}
+
+int vz_rootfs_setup(bool userns, const char *lxcfs, const char *console_pts, bool nesting,
+		    vz_error *err)
 {
 	const char *root = ".";
 	static const char *const nodes[] = {"null", "zero", "full", "random", "urandom",
@@ -250,6 +265,8 @@ int vz_rootfs_setup(bool userns, const char *lxcfs, const char *console_pts, vz_
 		return r;
 	if ((r = mnt(root, "mqueue", "/dev/mqueue", "mqueue", MFLAGS, NULL, err)))
 		return r;
+	if (nesting && (r = nesting_mounts(root, err)))
+		return r;
 	if ((r = mnt(root, "run", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=755", err)))
 		return r;
 	if ((r = bind_console(root, console_pts, err)))
@@ -258,4 +275,16 @@ int vz_rootfs_setup(bool userns, const char *lxcfs, const char *console_pts, vz_
 	    umount2(".", MNT_DETACH) < 0 || chdir("/") < 0)
 		return vz_err_errno(err, VZ_E_MOUNT, errno, "cannot pivot_root into the CT root");
 	return 0;
+}
+
+int vz_nesting(const struct vz_ct *ct, const vz_ctx *ctx, vz_error *err)
+{
+	const char *v = vz_ct_get(ct, ctx, "NESTING");
+	if (!v || !*v)
+		return 0;
+	int b = vz_parse_bool(v);
+	if (b < 0)
+		vz_err(err, VZ_E_CONFIG, "CT %u: NESTING=\"%.32s\": expected yes or no", ct->ctid,
+		       v);
+	return b;
 }

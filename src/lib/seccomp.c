@@ -6,7 +6,10 @@
  * kexec, keyrings, swap, the clock, accounting) or is a large kernel
  * surface unprivileged code rarely needs and exploits often use (bpf,
  * perf_event_open, userfaultfd, io_uring). Denied calls fail with EPERM so
- * programs degrade instead of dying.
+ * programs degrade instead of dying; the keyring calls fail with ENOSYS,
+ * as in LXC's common.seccomp: that is the error nested runtimes (crun,
+ * runc) and systemd take as "no keyrings here" and carry on without one,
+ * where EPERM makes `crun run` refuse to start a container.
  *
  * SECCOMP in the CT config: "default" (also when unset), "none", or the
  * absolute path of a host file naming more calls to deny, one a line. */
@@ -34,8 +37,6 @@ static const char *const deny[] = {
 	"query_module", "get_kernel_syms", "kexec_load", "kexec_file_load",
 	/* file handles reach any inode of a filesystem, past the CT's root */
 	"open_by_handle_at",
-	/* the kernel keyring is shared with the host's users */
-	"add_key", "request_key", "keyctl",
 	/* large surfaces, classic exploit aids */
 	"bpf", "perf_event_open", "userfaultfd", "io_uring_setup",
 	/* host-wide state */
@@ -46,6 +47,9 @@ static const char *const deny[] = {
 	/* raw hardware */
 	"iopl", "ioperm", "vm86", "vm86old",
 };
+
+/* Denied with ENOSYS: the kernel keyring is shared with the host's users. */
+static const char *const nosys[] = {"add_key", "request_key", "keyctl"};
 
 /* personality(2) flags that help kernel exploits (a mapped page zero,
  * executable data); 0xffffffff, the query, has bit 31 set and passes. */
@@ -63,8 +67,8 @@ int vz_seccomp_check(unsigned ctid, const char *v, vz_error *err)
 	return 0;
 }
 
-static int add_deny(struct vz_seccomp *s, const char *name, unsigned ctid, const char *where,
-		    vz_error *err)
+static int add_rule(struct vz_seccomp *s, const char *name, int e, unsigned ctid,
+		    const char *where, vz_error *err)
 {
 	int nr = seccomp_syscall_resolve_name(name);
 	if (nr == __NR_SCMP_ERROR) {
@@ -73,7 +77,7 @@ static int add_deny(struct vz_seccomp *s, const char *name, unsigned ctid, const
 				      ctid, where, name);
 		return 0; /* not known to this libseccomp: nothing to deny */
 	}
-	int r = seccomp_rule_add(s->f, SCMP_ACT_ERRNO(EPERM), nr, 0);
+	int r = seccomp_rule_add(s->f, SCMP_ACT_ERRNO(e), nr, 0);
 	/* -EEXIST: named twice; a call an arch lacks is skipped by libseccomp */
 	if (r < 0 && r != -EEXIST)
 		return vz_err_errno(err, VZ_E_SYSTEM, -r, "CT %u: seccomp rule for %s", ctid, name);
@@ -118,7 +122,7 @@ static int add_file(struct vz_seccomp *s, unsigned ctid, const char *path, vz_er
 				      "CT %u: SECCOMP %s:%u: one system call name a line", ctid, path,
 				      line);
 		_cleanup_free_ char *where = xasprintf("%s:%u", path, line);
-		int r = add_deny(s, name, ctid, where, err);
+		int r = add_rule(s, name, EPERM, ctid, where, err);
 		if (r)
 			return r;
 	}
@@ -172,7 +176,12 @@ int vz_seccomp_prepare(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
 		return vz_err_errno(err, VZ_E_SYSTEM, -r, "CT %u: seccomp setup", ct->ctid);
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(deny); i++)
-		if ((r = add_deny(s, deny[i], ct->ctid, NULL, err))) {
+		if ((r = add_rule(s, deny[i], EPERM, ct->ctid, NULL, err))) {
+			vz_seccomp_free(s);
+			return r;
+		}
+	for (size_t i = 0; i < ARRAY_SIZE(nosys); i++)
+		if ((r = add_rule(s, nosys[i], ENOSYS, ct->ctid, NULL, err))) {
 			vz_seccomp_free(s);
 			return r;
 		}

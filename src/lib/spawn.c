@@ -34,7 +34,7 @@ static void child_fail(int sock, const vz_error *e)
 /* In the new namespaces; never returns. */
 static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg,
 		       const char *cgrel, const char *lxcfs, const char *pts,
-		       struct vz_seccomp *filter, int sock)
+		       struct vz_seccomp *filter, bool nesting, int sock)
 {
 	vz_error e = {0};
 	bool userns = ct->uid_base != 0;
@@ -62,7 +62,7 @@ static void init_child(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *c
 	}
 	/* "inherit" reads the host's resolv.conf, still in view here */
 	_cleanup_free_ char *ns = vz_dns_expand(vz_ct_get(ct, ctx, "NAMESERVER"));
-	if (vz_rootfs_setup(userns, lxcfs, pts, &e)) {
+	if (vz_rootfs_setup(userns, lxcfs, pts, nesting, &e)) {
 		vz_error w;
 		vz_err(&w, e.code, "CT %u: %s", ct->ctid, e.msg);
 		child_fail(sock, &w);
@@ -147,6 +147,9 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	__attribute__((cleanup(seccomp_freep))) struct vz_seccomp *filter = NULL;
 	if ((r = vz_seccomp_prepare(ctx, ct, true, &filter, err)))
 		return r;
+	int nesting = vz_nesting(ct, ctx, err);
+	if (nesting < 0)
+		return err->code;
 	if ((r = vz_console_pty(ct, &ip->console, NULL, pts, sizeof(pts), err)))
 		return r;
 	int v2 = vz_cg_open_v2(cg, cgrel, err);
@@ -191,7 +194,7 @@ static int spawn_init(vz_ctx *ctx, struct vz_ct *ct, const struct vz_cgroups *cg
 	int ce = errno;
 	if (pid == 0) {
 		close(sk[0]);
-		init_child(ctx, ct, cg, cgrel, lxcfs, pts, filter, sk[1]);
+		init_child(ctx, ct, cg, cgrel, lxcfs, pts, filter, nesting == 1, sk[1]);
 	}
 	(void)chdir("/"); /* the monitor must not keep the CT root busy */
 	if (v2 >= 0)

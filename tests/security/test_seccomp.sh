@@ -48,11 +48,13 @@ test_module_kexec_keyring_and_other_calls_are_refused_inside() {
 	expect_code 0 vzctl start 101
 	in_ct 101 'sysprobe deny'
 	local bad
-	bad=$(awk '$2 != 1' <<<"$LAST_OUT")
-	[ -z "$bad" ] || fail "calls not refused with EPERM inside: $bad"
+	# EPERM (1), and ENOSYS (38) for the keyring calls, which nested
+	# runtimes take as "no keyrings" (test_nested.sh)
+	bad=$(awk '$1 ~ /^(add_key|keyctl|add_key_i386)$/ { if ($2 != 38) print; next } $2 != 1' <<<"$LAST_OUT")
+	[ -z "$bad" ] || fail "calls not refused with EPERM (ENOSYS for keyrings) inside: $bad"
 	assert_contains "$LAST_OUT" "init_module 1" "sysprobe"
 	assert_contains "$LAST_OUT" "kexec_load 1" "sysprobe"
-	assert_contains "$LAST_OUT" "add_key_i386 1" "sysprobe"
+	assert_contains "$LAST_OUT" "add_key_i386 38" "sysprobe"
 	# what must keep working
 	expect_output_is "personality_query 0" vzctl exec2 101 'sysprobe personality_query'
 	expect_output_is "1" vzctl exec2 101 'unshare -Urpfm sh -c "mount -t tmpfs t /mnt && echo \$\$"'
@@ -78,7 +80,7 @@ test_an_extra_deny_list_adds_to_the_default() {
 	expect_code 0 vzctl exec2 101 'chroot / true; echo rc=$?'
 	assert_contains "$LAST_OUT" "rc=1" "chroot under the extra list"
 	assert_contains "$LAST_ERR" "Operation not permitted" "chroot under the extra list"
-	expect_output_is "add_key 1" vzctl exec2 101 'sysprobe add_key'
+	expect_output_is "add_key 38" vzctl exec2 101 'sysprobe add_key'
 }
 
 test_bad_seccomp_values_are_refused_at_start() {
