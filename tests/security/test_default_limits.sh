@@ -145,7 +145,9 @@ test_a_memory_hog_in_a_default_ct_is_oom_killed_inside_it() {
 	expect_code 0 vzctl stop 102
 }
 
-# on a 1 GB tmpfs of the test's own: each default CT gets a tenth of it
+# on a 4 GB tmpfs of the test's own (root's, 0700, as vz wants its
+# directories): each default CT's image is 2.2 GB of it, so a filler that
+# got past its limit would leave no 1.2 GB free
 PRIV_TMPFS=""
 umount_priv() {
 	[ -n "$PRIV_TMPFS" ] || return 0
@@ -165,7 +167,7 @@ test_a_disk_filler_in_a_default_ct_stops_at_its_limit() {
 	expect_code 0 vzctl create 100 # the template, outside the tmpfs
 	expect_code 0 vzctl destroy 100
 	PRIV_TMPFS=$VZ_ROOT/vz/private
-	mkdir -p "$PRIV_TMPFS" && mount -t tmpfs -o size=1g vzt-priv "$PRIV_TMPFS" ||
+	mkdir -p "$PRIV_TMPFS" && mount -t tmpfs -o size=4g,mode=0700 vzt-priv "$PRIV_TMPFS" ||
 		fail "cannot mount a tmpfs at $PRIV_TMPFS"
 	trap umount_priv EXIT
 	mk_running_ct 101
@@ -175,8 +177,8 @@ test_a_disk_filler_in_a_default_ct_stops_at_its_limit() {
 	assert_contains "$LAST_OUT" "No space left on device" "dd in 101"
 	local avail
 	avail=$(df -k --output=avail "$PRIV_TMPFS" | tail -n1)
-	note "the file system under the private areas has $((avail / 1024)) MB of 1024 left"
-	[ "$avail" -gt $((700 * 1024)) ] || fail "101 took the shared file system down to $avail KB"
+	note "the file system under the private areas has $((avail / 1024)) MB of 4096 left"
+	[ "$avail" -gt $((1200 * 1024)) ] || fail "101 took the shared file system down to $avail KB"
 	in_ct 102 'dd if=/dev/zero of=/other bs=1M count=16 2>&1 && sync && echo written'
 	assert_contains "$LAST_OUT" written "the neighbour writes"
 	responsive "after the disk filler"
