@@ -148,7 +148,7 @@ static int exec_filter_prepare(vz_ctx *ctx, struct vz_ct *ct, struct exec_filter
 			       vz_error *e)
 {
 	x->mon = vz_seccomp_notify_connect(ctx, ct->ctid);
-	int r = vz_seccomp_prepare(ctx, ct, x->mon >= 0, &x->f, e);
+	int r = vz_seccomp_prepare_exec(ctx, ct, x->mon >= 0, &x->f, e);
 	if (r && x->mon >= 0) {
 		close(x->mon);
 		x->mon = -1;

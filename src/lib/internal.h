@@ -365,6 +365,12 @@ int vz_seccomp_prepare(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
 		       struct vz_seccomp **out, vz_error *err);
 /* Loads it into the calling process (and so its future children); needs
  * CAP_SYS_ADMIN in the current user namespace: no NO_NEW_PRIVS is set. */
+/* The same for an exec into a running CT: the program compiled once a
+ * boot, kept in RUN/CTID.seccompN (cleared when the CT's state is
+ * written or removed: a changed SECCOMP takes effect at the next start) */
+int vz_seccomp_prepare_exec(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
+			    struct vz_seccomp **out, vz_error *err);
+void vz_seccomp_cache_clear(const vz_ctx *ctx, unsigned ctid);
 int vz_seccomp_install(struct vz_seccomp *s, int *listener, vz_error *err);
 void vz_seccomp_free(struct vz_seccomp *s);
 /* prepare + install without a listener, for a process that still sees the

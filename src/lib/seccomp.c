@@ -17,16 +17,27 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/personality.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <seccomp.h>
 #include "internal.h"
 
+/* Either libseccomp's rules, or the program they compiled to, as a CT's
+ * first exec left it in RUN/CTID.seccompN: compiling three ABIs' rules
+ * costs an exec more than half a millisecond, loading the program none. */
 struct vz_seccomp {
 	scmp_filter_ctx f;
+	struct sock_filter *bpf;
+	size_t nbpf;
 	unsigned ctid;
 	bool notify;
 };
+
+#define BPF_MAX 4096 /* BPF_MAXINSNS */
 
 /* Denied with EPERM in every CT; see docs/security.md for the reasons of
  * each group and for what is left allowed on purpose (mount, unshare,
@@ -133,12 +144,70 @@ void vz_seccomp_free(struct vz_seccomp *s)
 {
 	if (!s)
 		return;
-	seccomp_release(s->f);
+	if (s->f)
+		seccomp_release(s->f);
+	free(s->bpf);
 	free(s);
 }
 
-int vz_seccomp_prepare(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
-		       struct vz_seccomp **out, vz_error *err)
+static char *cache_path(const vz_ctx *ctx, unsigned ctid, bool notify)
+{
+	return xasprintf("%s/%u.seccomp%d", ctx->run_dir, ctid, notify ? 1 : 0);
+}
+
+void vz_seccomp_cache_clear(const vz_ctx *ctx, unsigned ctid)
+{
+	for (int n = 0; n < 2; n++) {
+		_cleanup_free_ char *p = cache_path(ctx, ctid, n);
+		(void)unlink(p);
+	}
+}
+
+/* The program of this boot of the CT, if an exec compiled it already:
+ * root's, 0600, in root's run directory, whole instructions only. */
+static bool cache_read(const vz_ctx *ctx, struct vz_seccomp *s)
+{
+	_cleanup_free_ char *p = cache_path(ctx, s->ctid, s->notify);
+	_cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 077) || st.st_size <= 0 || st.st_size % sizeof(struct sock_filter) ||
+	    (size_t)st.st_size > BPF_MAX * sizeof(struct sock_filter))
+		return false;
+	s->bpf = xmalloc((size_t)st.st_size);
+	if (read_all(fd, s->bpf, (size_t)st.st_size) != st.st_size) {
+		free(s->bpf);
+		s->bpf = NULL;
+		return false;
+	}
+	s->nbpf = (size_t)st.st_size / sizeof(struct sock_filter);
+	return true;
+}
+
+/* What libseccomp compiled, kept for the next exec (renamed into place:
+ * a reader sees all of it or nothing); a failure only costs the next one
+ * the compile again. */
+static void cache_write(const vz_ctx *ctx, const struct vz_seccomp *s)
+{
+	_cleanup_close_ int mfd = memfd_create("vz-seccomp", MFD_CLOEXEC);
+	struct stat st;
+	if (mfd < 0 || seccomp_export_bpf(s->f, mfd) < 0 || fstat(mfd, &st) < 0 ||
+	    st.st_size <= 0 || (size_t)st.st_size > BPF_MAX * sizeof(struct sock_filter))
+		return;
+	_cleanup_free_ char *buf = xmalloc((size_t)st.st_size);
+	if (pread(mfd, buf, (size_t)st.st_size, 0) != st.st_size)
+		return;
+	_cleanup_free_ char *p = cache_path(ctx, s->ctid, s->notify);
+	_cleanup_free_ char *tmp = xasprintf("%s.%d", p, (int)getpid());
+	_cleanup_close_ int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return;
+	if (write_all(fd, buf, (size_t)st.st_size) < 0 || rename(tmp, p) < 0)
+		(void)unlink(tmp);
+}
+
+static int prepare(const vz_ctx *ctx, const struct vz_ct *ct, bool notify, bool cached,
+		   struct vz_seccomp **out, vz_error *err)
 {
 	const char *v = vz_ct_get(ct, ctx, "SECCOMP");
 	int r;
@@ -149,6 +218,11 @@ int vz_seccomp_prepare(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
 		return 0;
 	struct vz_seccomp *s = xcalloc(1, sizeof(*s));
 	s->ctid = ct->ctid;
+	s->notify = notify;
+	if (cached && cache_read(ctx, s)) {
+		*out = s;
+		return 0;
+	}
 	s->f = seccomp_init(SCMP_ACT_ALLOW);
 	if (!s->f) {
 		free(s);
@@ -208,8 +282,22 @@ int vz_seccomp_prepare(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
 		vz_seccomp_free(s);
 		return r;
 	}
+	if (cached)
+		cache_write(ctx, s);
 	*out = s;
 	return 0;
+}
+
+int vz_seccomp_prepare(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
+		       struct vz_seccomp **out, vz_error *err)
+{
+	return prepare(ctx, ct, notify, false, out, err);
+}
+
+int vz_seccomp_prepare_exec(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
+			    struct vz_seccomp **out, vz_error *err)
+{
+	return prepare(ctx, ct, notify, true, out, err);
 }
 
 int vz_seccomp_install(struct vz_seccomp *s, int *listener, vz_error *err)
@@ -218,6 +306,20 @@ int vz_seccomp_install(struct vz_seccomp *s, int *listener, vz_error *err)
 		*listener = -1;
 	if (!s)
 		return 0;
+	if (s->bpf) {
+		/* as seccomp_load does it: no NO_NEW_PRIVS (see prepare) */
+		struct sock_fprog prog = {.len = (unsigned short)s->nbpf, .filter = s->bpf};
+		long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+				  s->notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
+		if (fd < 0)
+			return vz_err_errno(err, VZ_E_SYSTEM, errno,
+					    "CT %u: cannot load the seccomp filter", s->ctid);
+		if (listener && s->notify)
+			*listener = (int)fd;
+		else if (s->notify)
+			close((int)fd);
+		return 0;
+	}
 	int r = seccomp_load(s->f);
 	if (r < 0)
 		return vz_err_errno(err, VZ_E_SYSTEM, -r, "CT %u: cannot load the seccomp filter",

@@ -24,6 +24,8 @@ int vz_state_write(vz_ctx *ctx, unsigned ctid, const struct vz_state *s,
 	_cleanup_free_ char *path = vz_state_path(ctx, ctid);
 	_cleanup_free_ char *tmp = xasprintf("%s.tmp", path);
 	_cleanup_free_ char *text = vz_conf_format(&c);
+	/* a new boot: execs compile its seccomp program afresh */
+	vz_seccomp_cache_clear(ctx, ctid);
 	int r = 0;
 	/* runtime state, gone at reboot anyway: atomic, but no fsync */
 	if (write_file(tmp, text, strlen(text), O_CREAT | O_TRUNC) < 0 || rename(tmp, path) < 0)
@@ -58,6 +60,7 @@ void vz_state_remove(vz_ctx *ctx, unsigned ctid)
 {
 	_cleanup_free_ char *path = vz_state_path(ctx, ctid);
 	(void)unlink(path);
+	vz_seccomp_cache_clear(ctx, ctid);
 	vz_state_net_clear(ctx, ctid, "ip");
 	vz_state_net_clear(ctx, ctid, "netif");
 }

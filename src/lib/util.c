@@ -302,12 +302,38 @@ unsigned long long proc_starttime(pid_t pid)
 	return v;
 }
 
+/* close_range over the gaps between the kept ones (few, small: sorted
+ * here by selection); -1 when the kernel has no close_range */
+static int close_ranges_around(int first, const int *keep, size_t nkeep)
+{
+	int sorted[16];
+	if (nkeep > ARRAY_SIZE(sorted))
+		return -1;
+	for (size_t i = 0; i < nkeep; i++)
+		sorted[i] = keep[i];
+	for (size_t i = 0; i < nkeep; i++)
+		for (size_t j = i + 1; j < nkeep; j++)
+			if (sorted[j] < sorted[i]) {
+				int t = sorted[i];
+				sorted[i] = sorted[j];
+				sorted[j] = t;
+			}
+	unsigned from = (unsigned)first;
+	for (size_t i = 0; i < nkeep; i++) {
+		if (sorted[i] < first || (unsigned)sorted[i] < from)
+			continue;
+		if ((unsigned)sorted[i] > from &&
+		    syscall(SYS_close_range, from, (unsigned)sorted[i] - 1, 0) < 0)
+			return -1;
+		from = (unsigned)sorted[i] + 1;
+	}
+	return (int)syscall(SYS_close_range, from, ~0u, 0);
+}
+
 void close_fds_from(int first, const int *keep, size_t nkeep)
 {
-	if (nkeep == 0) {
-		if (syscall(SYS_close_range, (unsigned)first, ~0u, 0) == 0)
-			return;
-	}
+	if (close_ranges_around(first, keep, nkeep) == 0)
+		return;
 	DIR *d = opendir("/proc/self/fd");
 	if (!d)
 		return;
