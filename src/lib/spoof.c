@@ -327,9 +327,49 @@ int vz_spoof_addrs(unsigned ctid, const struct vz_ip *ips, size_t n, bool add, v
 	return 0;
 }
 
-/* ENOENT when there is none: nothing done, nothing waited for */
+/* Whether the CT's table exists: a plain get, outside any batch. A
+ * batch that fails (a delete of no table) still costs its commit's abort,
+ * which waits for a grace period: ~15 ms of every start, which clears
+ * what an earlier run may have left. -1: cannot tell. */
+static int table_exists(unsigned ctid)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE], table[32];
+	snprintf(table, sizeof(table), "vz-venet%u", ctid);
+	struct mnl_socket *sk = mnl_socket_open(NETLINK_NETFILTER);
+	if (!sk)
+		return -1;
+	int r = -1;
+	if (mnl_socket_bind(sk, 0, MNL_SOCKET_AUTOPID) == 0) {
+		struct nlmsghdr *h = mnl_nlmsg_put_header(buf);
+		h->nlmsg_type = NFT(NFT_MSG_GETTABLE);
+		h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		h->nlmsg_seq = (unsigned)time(NULL);
+		struct nfgenmsg *g = mnl_nlmsg_put_extra_header(h, sizeof(*g));
+		g->nfgen_family = NFPROTO_NETDEV;
+		g->version = NFNETLINK_V0;
+		mnl_attr_put_strz(h, NFTA_TABLE_NAME, table);
+		if (mnl_socket_sendto(sk, h, h->nlmsg_len) >= 0) {
+			ssize_t n = mnl_socket_recvfrom(sk, buf, sizeof(buf));
+			const struct nlmsghdr *a = (const struct nlmsghdr *)buf;
+			if (n > 0 && mnl_nlmsg_ok(a, (int)n)) {
+				if (a->nlmsg_type == NFT(NFT_MSG_NEWTABLE))
+					r = 1;
+				else if (a->nlmsg_type == NLMSG_ERROR) {
+					const struct nlmsgerr *ne = mnl_nlmsg_get_payload(a);
+					r = ne->error == -ENOENT ? 0 : ne->error == 0 ? 1 : -1;
+				}
+			}
+		}
+	}
+	mnl_socket_close(sk);
+	return r;
+}
+
+/* Nothing there: nothing done, nothing waited for */
 void vz_spoof_remove(unsigned ctid)
 {
+	if (table_exists(ctid) == 0)
+		return;
 	struct batch bt = {.s = NULL};
 	if (batch_open(&bt, ctid) < 0)
 		return;
