@@ -371,6 +371,8 @@ int vz_seccomp_prepare(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
 int vz_seccomp_prepare_exec(const vz_ctx *ctx, const struct vz_ct *ct, bool notify,
 			    struct vz_seccomp **out, vz_error *err);
 void vz_seccomp_cache_clear(const vz_ctx *ctx, unsigned ctid);
+/* By the monitor once a boot's init runs: the program execs will load */
+void vz_seccomp_cache_prime(const vz_ctx *ctx, const struct vz_ct *ct);
 int vz_seccomp_install(struct vz_seccomp *s, int *listener, vz_error *err);
 void vz_seccomp_free(struct vz_seccomp *s);
 /* prepare + install without a listener, for a process that still sees the

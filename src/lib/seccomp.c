@@ -300,6 +300,14 @@ int vz_seccomp_prepare_exec(const vz_ctx *ctx, const struct vz_ct *ct, bool noti
 	return prepare(ctx, ct, notify, true, out, err);
 }
 
+void vz_seccomp_cache_prime(const vz_ctx *ctx, const struct vz_ct *ct)
+{
+	struct vz_seccomp *s = NULL;
+	vz_error e;
+	(void)prepare(ctx, ct, true, true, &s, &e);
+	vz_seccomp_free(s);
+}
+
 int vz_seccomp_install(struct vz_seccomp *s, int *listener, vz_error *err)
 {
 	if (listener)

@@ -375,6 +375,9 @@ static void monitor(vz_ctx *ctx, struct vz_ct *ct, const char *restore_dir, int 
 			rep = -1;
 			first = false;
 		}
+		/* the execs' seccomp program of this boot, compiled now, after
+		 * start has returned, rather than by the first exec */
+		vz_seccomp_cache_prime(ctx, ct);
 		int status = 0;
 		/* our own hold on the console's tty: without it the master
 		 * hangs up whenever no process inside has the console open,
