@@ -243,6 +243,10 @@ test_nesting_yes_lets_nested_user_namespaces_mount_proc() {
 	assert_eq "$LAST_OUT" lo "a nested network namespace's own sysfs"
 	# and after a restart (init made again), a checkpoint and a restore
 	expect_code 0 vzctl restart 101
+	# booted before it is frozen: criu once timed out freezing a CT still
+	# running its boot scripts (ASan's pace, a loaded host)
+	wait_until 60 vzctl exec2 101 'case $(runlevel 2>/dev/null) in *[0-9]) exit 0;; esac; test -e /run/vz-booted' ||
+		fail "101 did not finish booting after the restart"
 	in_ct 101 'unshare -Urpf --mount-proc true'
 	expect_code 0 vzctl chkpnt 101
 	expect_code 0 vzctl restore 101
