@@ -346,8 +346,9 @@ static void overlay_helper(int sock)
 		if (fs < 0 || fscfg(fs, "lowerdir", sl) < 0 || fscfg(fs, "upperdir", up) < 0 ||
 		    fscfg(fs, "workdir", wk) < 0 || fscfg(fs, "userxattr", NULL) < 0 ||
 		    /* the upper layer may be in the CT's image, another
-		     * file system than the template's: without xino, its files show
-		     * the layer's st_dev, not the overlay's, and criu cannot
+		     * file system than the template's: without xino, the
+		     * template's files show their layer's st_dev, not the
+		     * overlay's, and criu cannot
 		     * find the path of an inotify watch on one (systemd's on
 		     * /etc/localtime: "Can't dump that handle") */
 		    fscfg(fs, "xino", "on") < 0 ||
