@@ -137,9 +137,9 @@ ssize_t write_all(int fd, const void *buf, size_t len)
 	return (ssize_t)done;
 }
 
-int write_file(const char *path, const char *data, size_t len, int flags)
+/* Writes all of data to fd and closes it; -1 with the write's errno. */
+static int write_and_close(int fd, const char *data, size_t len)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC | flags, 0644);
 	if (fd < 0)
 		return -1;
 	if (write_all(fd, data, len) < 0) {
@@ -149,6 +149,11 @@ int write_file(const char *path, const char *data, size_t len, int flags)
 		return -1;
 	}
 	return close(fd);
+}
+
+int write_file(const char *path, const char *data, size_t len, int flags)
+{
+	return write_and_close(open(path, O_WRONLY | O_CLOEXEC | flags, 0644), data, len);
 }
 
 int write_str(const char *path, const char *s)
@@ -224,16 +229,7 @@ char *read_ct_file(const char *path, size_t *lenp)
 
 int write_ct_file(const char *path, const char *data, size_t len, int flags)
 {
-	int fd = open_ct_file(path, O_WRONLY | flags);
-	if (fd < 0)
-		return -1;
-	if (write_all(fd, data, len) < 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return close(fd);
+	return write_and_close(open_ct_file(path, O_WRONLY | flags), data, len);
 }
 
 int copy_file(const char *src, const char *dst, mode_t mode)
